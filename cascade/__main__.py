@@ -1,0 +1,7 @@
+"""``python -m cascade`` runs the ``cascade`` command."""
+
+import sys
+
+from cascade.cli import main
+
+sys.exit(main())

@@ -1,0 +1,162 @@
+"""One tier's samples: cache lookup, the provider call with retries and backoff, cost, events."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cascade.cache import AnswerCache, cache_key
+from cascade.errors import ProviderError, ProviderTimeout
+from cascade.policy import Policy, Tier
+from cascade.providers import CallRequest, Completion, Price, Provider, map_error
+from cascade.trace import Tracer
+from cascade.verifiers import Candidate
+
+
+@dataclass
+class CallContext:
+    """What a request's calls share: the provider, cache, trace, prices and retry settings."""
+
+    provider: Provider
+    cache: AnswerCache | None
+    tracer: Tracer
+    policy: Policy
+    backoff_s: float
+    messages: tuple[Mapping[str, Any], ...]
+    extra: Mapping[str, Any]
+
+    def price(self, model: str) -> Price | None:
+        """Policy-declared price first, then the provider's."""
+        declared = self.policy.prices.get(model)
+        if declared is not None:
+            return declared.input_cost_per_token, declared.output_cost_per_token
+        return self.provider.price(model)
+
+    def estimate(self, tier: Tier) -> float:
+        """An upper estimate of one call's cost (input at ~2 chars a token, full max_tokens)."""
+        price = self.price(tier.model)
+        if price is None:
+            return 0.0
+        chars = sum(len(str(m.get("content", ""))) for m in self.messages)
+        tokens_in = chars // 2 + 8 * len(self.messages) + 8
+        return tokens_in * price[0] + tier.max_tokens * price[1]
+
+    def cost(self, model: str, c: Completion) -> float:
+        """A completion's cost: declared price, else the provider's figure, else its map price."""
+        declared = model in self.policy.prices
+        if c.cost_usd is not None and not declared:
+            return c.cost_usd
+        price = self.price(model)
+        if price is None:
+            return 0.0
+        return (c.tokens_in or 0) * price[0] + (c.tokens_out or 0) * price[1]
+
+
+async def sample_tier(
+    ctx: CallContext, index: int, tier: Tier
+) -> tuple[list[Candidate], list[ProviderError]]:
+    """Run a tier's samples concurrently; return the answers and the calls that failed."""
+    temperature = tier.temperature
+    if temperature is None and tier.samples > 1:
+        temperature = 0.7
+    requests = [
+        CallRequest(
+            tier.model, ctx.messages, tier.max_tokens, temperature, tier.timeout_s, s, ctx.extra
+        )
+        for s in range(tier.samples)
+    ]
+    if len(requests) == 1:
+        outcomes: Sequence[Candidate | ProviderError] = [await _one(ctx, index, requests[0])]
+    else:
+        outcomes = await asyncio.gather(*(_one(ctx, index, r) for r in requests))
+    cands = [o for o in outcomes if isinstance(o, Candidate)]
+    errors = [o for o in outcomes if isinstance(o, ProviderError)]
+    return cands, errors
+
+
+async def _one(ctx: CallContext, index: int, req: CallRequest) -> Candidate | ProviderError:
+    key = None
+    if ctx.cache is not None:
+        key = cache_key(req.model, req.messages, req.params(), req.sample)
+        hit = ctx.cache.get(key)
+        if hit is not None:
+            ctx.tracer.emit(
+                "cache_hit",
+                tier=index,
+                model=req.model,
+                sample=req.sample,
+                tokens_in=hit.get("tokens_in"),
+                tokens_out=hit.get("tokens_out"),
+                cost_usd=0.0,
+                latency_s=0.0,
+                text=hit["text"],
+            )
+            return Candidate(
+                hit["text"],
+                req.model,
+                req.sample,
+                hit.get("tokens_in"),
+                hit.get("tokens_out"),
+                0.0,
+                0.0,
+                cached=True,
+            )
+    for attempt in range(ctx.policy.retries + 1):
+        t0 = time.perf_counter()
+        try:
+            async with asyncio.timeout(req.timeout_s):
+                comp = await ctx.provider.complete(req)
+        except Exception as exc:
+            err = _as_provider_error(exc, req)
+            retry = err.retryable and attempt < ctx.policy.retries
+            ctx.tracer.emit(
+                "error",
+                tier=index,
+                model=req.model,
+                sample=req.sample,
+                latency_s=time.perf_counter() - t0,
+                error=str(err),
+                retry=retry,
+            )
+            if not retry:
+                return err
+            await asyncio.sleep(_backoff(ctx.backoff_s, attempt))
+            continue
+        latency = time.perf_counter() - t0
+        cost = ctx.cost(req.model, comp)
+        ctx.tracer.emit(
+            "call",
+            tier=index,
+            model=req.model,
+            sample=req.sample,
+            tokens_in=comp.tokens_in,
+            tokens_out=comp.tokens_out,
+            cost_usd=cost,
+            latency_s=latency,
+            text=comp.text,
+        )
+        if key is not None and ctx.cache is not None:
+            ctx.cache.set(
+                key, {"text": comp.text, "tokens_in": comp.tokens_in, "tokens_out": comp.tokens_out}
+            )
+        return Candidate(
+            comp.text, req.model, req.sample, comp.tokens_in, comp.tokens_out, cost, latency
+        )
+    raise AssertionError("unreachable: the retry loop always returns")
+
+
+def _as_provider_error(exc: BaseException, req: CallRequest) -> ProviderError:
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return ProviderTimeout(f"{req.model}: no answer within {req.timeout_s} s", model=req.model)
+    return map_error(exc, req.model)
+
+
+def _backoff(base: float, attempt: int) -> float:
+    """Exponential backoff with jitter, capped at 30 s."""
+    return float(min(30.0, base * 2**attempt) * random.uniform(0.5, 1.5))

@@ -1,0 +1,180 @@
+"""The provider seam: the only module that talks to litellm.
+
+`LiteLLMProvider` sends every model call through ``litellm.acompletion`` and maps litellm's
+exceptions into cascade's error tree. `FunctionProvider` turns a plain function into a provider,
+for tests and for wrapping anything else.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cascade.errors import (
+    BadRequest,
+    MissingApiKey,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+Price = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    """One model call: a litellm model string, the messages and the sampling parameters."""
+
+    model: str
+    messages: tuple[Mapping[str, Any], ...]
+    max_tokens: int = 1024
+    temperature: float | None = None
+    timeout_s: float = 60.0
+    sample: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def params(self) -> dict[str, Any]:
+        """The parameters that change the answer (part of the cache key)."""
+        return {"max_tokens": self.max_tokens, "temperature": self.temperature, **self.extra}
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A model's answer with its token counts and, when the provider knows it, its cost."""
+
+    text: str
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost_usd: float | None = None
+
+
+class Provider(Protocol):
+    """Answers one call; raises a `ProviderError` subclass on failure."""
+
+    async def complete(self, request: CallRequest) -> Completion: ...
+
+    def price(self, model: str) -> Price | None: ...
+
+
+Handler = Callable[[CallRequest], "Completion | str | Awaitable[Completion | str]"]
+
+
+class FunctionProvider:
+    """A provider made from a function ``request -> Completion | str`` (sync or async)."""
+
+    def __init__(self, handler: Handler, prices: Mapping[str, Price] | None = None):
+        self.handler = handler
+        self.prices = dict(prices or {})
+
+    async def complete(self, request: CallRequest) -> Completion:
+        """Call the handler; a plain string becomes a completion with unknown tokens."""
+        out = self.handler(request)
+        if inspect.isawaitable(out):
+            out = await out
+        if isinstance(out, str):
+            return Completion(text=out)
+        return out
+
+    def price(self, model: str) -> Price | None:
+        """The price given for ``model`` at construction, if any."""
+        return self.prices.get(model)
+
+
+class LiteLLMProvider:
+    """Every call through ``litellm.acompletion``; extra keyword arguments are passed on."""
+
+    def __init__(self, **litellm_kwargs: Any):
+        self.kwargs = litellm_kwargs
+        self._prices: dict[str, Price | None] = {}
+
+    async def complete(self, request: CallRequest) -> Completion:
+        """Call the model once; costs come from litellm's cost map."""
+        litellm = _litellm()
+        kwargs: dict[str, Any] = {"max_tokens": request.max_tokens, "timeout": request.timeout_s}
+        if request.temperature is not None:
+            kwargs["temperature"] = request.temperature
+        try:
+            resp = await litellm.acompletion(
+                model=request.model,
+                messages=list(request.messages),
+                **kwargs,
+                **request.extra,
+                **self.kwargs,
+            )
+        except Exception as exc:
+            raise map_error(exc, request.model) from exc
+        text = resp.choices[0].message.content or ""
+        usage = getattr(resp, "usage", None)
+        t_in = getattr(usage, "prompt_tokens", None)
+        t_out = getattr(usage, "completion_tokens", None)
+        price = self.price(request.model)
+        cost = None if price is None else (t_in or 0) * price[0] + (t_out or 0) * price[1]
+        return Completion(text=text, tokens_in=t_in, tokens_out=t_out, cost_usd=cost)
+
+    def price(self, model: str) -> Price | None:
+        """Per-token (input, output) price from litellm's bundled cost map, or None."""
+        if model not in self._prices:
+            self._prices[model] = _map_price(model)
+        return self._prices[model]
+
+
+def _map_price(model: str) -> Price | None:
+    try:
+        info = _litellm().get_model_info(model)
+    except Exception:
+        return None
+    pin, pout = info.get("input_cost_per_token"), info.get("output_cost_per_token")
+    return None if pin is None or pout is None else (float(pin), float(pout))
+
+
+def _litellm() -> Any:
+    import litellm
+
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+def map_error(exc: BaseException, model: str) -> ProviderError:
+    """Translate a litellm (or openai/httpx) exception into cascade's error tree."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    msg = f"{model}: {name}: {str(exc)[:500]}"
+    if name == "AuthenticationError" or status in (401, 403):
+        return MissingApiKey(_key_message(model, msg), model=model, status=status)
+    if name in ("RateLimitError",) or status == 429:
+        return RateLimited(msg, model=model, status=status)
+    if name in ("Timeout", "APITimeoutError", "TimeoutError") or isinstance(exc, TimeoutError):
+        return ProviderTimeout(msg, model=model, status=status)
+    if name in (
+        "APIConnectionError",
+        "InternalServerError",
+        "ServiceUnavailableError",
+        "BadGatewayError",
+    ) or (isinstance(status, int) and status >= 500):
+        return ProviderUnavailable(msg, model=model, status=status)
+    return BadRequest(msg, model=model, status=status)
+
+
+def _key_message(model: str, original: str) -> str:
+    try:
+        missing = _litellm().validate_environment(model).get("missing_keys") or []
+    except Exception:
+        missing = []
+    var = " or ".join(missing) if missing else "the provider's API key variable"
+    return (
+        f"no valid API key for {model!r}: set {var} in the environment, or pass "
+        f"models=[...] (--models) for a provider you have a key for "
+        f"(provider said: {original[:200]})"
+    )
+
+
+def elapsed(t0: float) -> float:
+    """Seconds since ``t0`` (a ``time.perf_counter`` reading)."""
+    return time.perf_counter() - t0

@@ -1,0 +1,83 @@
+"""The answer cache: repeated calls are free and traced; broken caches degrade, never crash."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from cascade.cache import AnswerCache, cache_key
+from tests.builders import Script, engine, policy
+
+
+def test_repeated_request_is_a_free_cache_hit(tmp_path: Path) -> None:
+    s = Script({"m/cheap": ["good"]})
+    eng = engine(s, cache=tmp_path / "c")
+    first = eng.run("q", policy())
+    second = eng.run("q", policy())
+    assert len(s.calls) == 1
+    assert first.cost_usd > 0 and second.cost_usd == 0
+    assert second.text == first.text
+    assert [e.kind for e in second.trace] == ["cache_hit", "verdict", "accept"]
+    assert second.calls == 0
+
+
+def test_cache_key_covers_what_changes_an_answer() -> None:
+    base = cache_key("m", [{"role": "user", "content": "q"}], {"temperature": 0.7}, 0)
+    assert base != cache_key("m2", [{"role": "user", "content": "q"}], {"temperature": 0.7}, 0)
+    assert base != cache_key("m", [{"role": "user", "content": "q2"}], {"temperature": 0.7}, 0)
+    assert base != cache_key("m", [{"role": "user", "content": "q"}], {"temperature": 0.2}, 0)
+    assert base != cache_key("m", [{"role": "user", "content": "q"}], {"temperature": 0.7}, 1)
+
+
+def test_samples_are_cached_separately(tmp_path: Path) -> None:
+    s = Script({"m/cheap": ["good a", "good b", "good c"]})
+    eng = engine(s, cache=tmp_path / "c")
+    r1 = eng.run("q", policy(samples=3))
+    r2 = eng.run("q", policy(samples=3))
+    assert sorted(c.text for c in r2.candidates) == sorted(c.text for c in r1.candidates)
+    assert len(s.calls) == 3
+
+
+def test_cache_off_per_call_and_globally(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = Script({"m/cheap": ["good"]})
+    eng = engine(s, cache=tmp_path / "c")
+    eng.run("q", policy())
+    eng.run("q", policy(), cache=False)
+    assert len(s.calls) == 2
+    monkeypatch.setenv("CASCADE_CACHE", "off")
+    eng2 = engine(s, cache=True)
+    assert eng2.cache is None
+
+
+def test_corrupt_cache_degrades_to_no_cache(tmp_path: Path) -> None:
+    d = tmp_path / "c"
+    d.mkdir()
+    (d / "cache.db").write_bytes(b"this is not a sqlite database" * 100)
+    with pytest.warns(RuntimeWarning, match="cache disabled"):
+        eng = engine(Script({"m/cheap": ["good"]}), cache=d)
+        r = eng.run("q", policy())
+    assert r.accepted
+
+
+def test_unwritable_cache_location_degrades(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.warns(RuntimeWarning, match="cache disabled"):
+        c = AnswerCache(blocker / "sub")
+    assert not c.enabled and c.get("k") is None
+    c.set("k", {"text": "x"})
+
+
+def test_failing_cache_backend_disables_itself(tmp_path: Path) -> None:
+    c = AnswerCache(tmp_path / "c")
+
+    class Broken:
+        def get(self, key: str) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    c._cache = Broken()
+    with pytest.warns(RuntimeWarning, match="disk I/O error"):
+        assert c.get("k") is None
+    assert not c.enabled

@@ -1,0 +1,129 @@
+"""What a verifier sees (`Task`, `Candidate`), what it returns (`Verdict`), and its protocol."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+Message = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """The request being answered, as verifiers may see it (never any ground truth)."""
+
+    prompt: str
+    messages: tuple[Message, ...] = ()
+    kind: str = "default"
+    public: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One sampled answer of one tier."""
+
+    text: str
+    model: str
+    sample: int = 0
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A verifier's judgement of one tier's candidates.
+
+    ``score`` is in [0, 1]; ``passed`` is the verifier's own reading (the engine decides with the
+    tier's threshold); ``choice`` is the index of the candidate the verifier would answer with.
+    """
+
+    passed: bool
+    score: float
+    reason: str = ""
+    cost_usd: float = 0.0
+    choice: int | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.score, (int, float)) and 0.0 <= self.score <= 1.0):
+            raise ValueError(f"Verdict.score must be a number in [0, 1], got {self.score!r}")
+        if not math.isfinite(self.cost_usd) or self.cost_usd < 0:
+            raise ValueError(f"Verdict.cost_usd must be finite and >= 0, got {self.cost_usd!r}")
+
+    @classmethod
+    def of(cls, passed: bool, reason: str = "", **kw: Any) -> Verdict:
+        """A verdict whose score is 1.0 when passed and 0.0 otherwise."""
+        return cls(passed=passed, score=1.0 if passed else 0.0, reason=reason, **kw)
+
+
+VerdictLike = Verdict | bool | float
+
+
+@runtime_checkable
+class Verifier(Protocol):
+    """Judges one tier's candidates; may be sync or async."""
+
+    name: str
+
+    def __call__(
+        self, candidates: Sequence[Candidate], task: Task
+    ) -> Verdict | Awaitable[Verdict]: ...
+
+
+class FunctionVerifier:
+    """Wraps a plain function returning a `Verdict`, a bool or a score in [0, 1]."""
+
+    def __init__(self, fn: Callable[..., Any], name: str | None = None, threshold: float = 0.5):
+        self.fn = fn
+        self.name: str = name or str(getattr(fn, "__name__", type(fn).__name__))
+        self.threshold = threshold
+
+    async def __call__(self, candidates: Sequence[Candidate], task: Task) -> Verdict:
+        out = self.fn(candidates, task)
+        if inspect.isawaitable(out):
+            out = await out
+        return coerce_verdict(out, self.name, self.threshold)
+
+    def __repr__(self) -> str:
+        return f"FunctionVerifier({self.name})"
+
+
+def coerce_verdict(out: object, name: str, threshold: float = 0.5) -> Verdict:
+    """Turn a verifier's return value into a named `Verdict`."""
+    if isinstance(out, Verdict):
+        return out if out.name else _renamed(out, name)
+    if isinstance(out, bool):
+        return Verdict.of(out, name=name)
+    if isinstance(out, (int, float)):
+        score = float(out)
+        return Verdict(passed=score >= threshold, score=score, name=name)
+    raise TypeError(
+        f"verifier {name!r} returned {type(out).__name__}; expected a Verdict, a bool or a float"
+    )
+
+
+def _renamed(v: Verdict, name: str) -> Verdict:
+    return Verdict(v.passed, v.score, v.reason, v.cost_usd, v.choice, name)
+
+
+def as_verifier(obj: object) -> Verifier:
+    """Return ``obj`` as a `Verifier`: verifiers pass through, plain callables are wrapped."""
+    if isinstance(obj, Verifier) and not inspect.isfunction(obj):
+        return obj
+    if callable(obj):
+        return FunctionVerifier(obj)
+    raise TypeError(f"not a verifier: {obj!r} (expected a callable taking (candidates, task))")
+
+
+async def judge(verifier: Verifier, candidates: Sequence[Candidate], task: Task) -> Verdict:
+    """Call a verifier, sync or async, and return its named verdict."""
+    out = verifier(candidates, task)
+    if inspect.isawaitable(out):
+        out = await out
+    return coerce_verdict(out, verifier.name)
