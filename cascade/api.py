@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cascade.engine import Cascade, Prompt, TraceArg
+from cascade.engine import Cascade, TraceArg
 from cascade.policy import PolicyRef
 from cascade.providers import Provider
+from cascade.request import Prompt, Schema
 from cascade.result import Result
 
 _default: Cascade | None = None
@@ -56,6 +57,9 @@ def run(
     models: Sequence[str] | None = None,
     ladder: str | None = None,
     max_cost_usd: float | None = None,
+    schema: Schema | None = None,
+    tests: str | Sequence[str] | None = None,
+    public: Mapping[str, Any] | None = None,
     cache: bool | None = None,
     trace: TraceArg = None,
 ) -> Result:
@@ -63,7 +67,10 @@ def run(
 
     ``policy`` is a preset name, a TOML path or a `Policy`; ``models`` replaces the ladder (one
     model forces it); ``ladder`` picks a named ladder; ``max_cost_usd`` caps the request's spend;
-    ``cache=False`` skips the answer cache; ``trace`` overrides where events go (False: nowhere).
+    ``schema`` (a JSON Schema dict or a pydantic class) asks for JSON that satisfies it;
+    ``tests`` are tests for a code answer; ``public`` holds other inputs verifiers may use (such
+    as ``{"choices": [...]}``); ``cache=False`` skips the answer cache; ``trace`` overrides where
+    events go (False: nowhere).
     """
     return default_engine().run(
         prompt,
@@ -71,6 +78,9 @@ def run(
         models=models,
         ladder=ladder,
         max_cost_usd=max_cost_usd,
+        schema=schema,
+        tests=tests,
+        public=public,
         cache=cache,
         trace=trace,
     )
@@ -83,6 +93,9 @@ async def arun(
     models: Sequence[str] | None = None,
     ladder: str | None = None,
     max_cost_usd: float | None = None,
+    schema: Schema | None = None,
+    tests: str | Sequence[str] | None = None,
+    public: Mapping[str, Any] | None = None,
     cache: bool | None = None,
     trace: TraceArg = None,
 ) -> Result:
@@ -93,6 +106,9 @@ async def arun(
         models=models,
         ladder=ladder,
         max_cost_usd=max_cost_usd,
+        schema=schema,
+        tests=tests,
+        public=public,
         cache=cache,
         trace=trace,
     )

@@ -1,4 +1,5 @@
-"""One tier's samples: cache lookup, the provider call with retries and backoff, cost, events."""
+"""Model calls of one request: cache lookup, the provider call with retries and backoff, cost,
+events, and the running total. Used for a tier's samples and for verifiers' own calls."""
 
 from __future__ import annotations
 
@@ -10,24 +11,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from cascade.cache import AnswerCache, cache_key
-from cascade.errors import ProviderError, ProviderTimeout
+from cascade.errors import BudgetExceeded, ProviderError, ProviderTimeout
 from cascade.policy import Policy, Tier
 from cascade.providers import CallRequest, Completion, Price, Provider, map_error
 from cascade.trace import Tracer
 from cascade.verifiers import Candidate
 
+Messages = tuple[Mapping[str, Any], ...]
+
 
 @dataclass
 class CallContext:
-    """What a request's calls share: the provider, cache, trace, prices and retry settings."""
+    """What a request's calls share: provider, cache, trace, prices, retries and the spend."""
 
     provider: Provider
     cache: AnswerCache | None
     tracer: Tracer
     policy: Policy
     backoff_s: float
-    messages: tuple[Mapping[str, Any], ...]
+    messages: Messages
     extra: Mapping[str, Any]
+    budget: float | None = None
+    spent: float = 0.0
 
     def price(self, model: str) -> Price | None:
         """Policy-declared price first, then the provider's."""
@@ -36,14 +41,19 @@ class CallContext:
             return declared.input_cost_per_token, declared.output_cost_per_token
         return self.provider.price(model)
 
-    def estimate(self, tier: Tier) -> float:
+    def estimate(self, model: str, max_tokens: int, messages: Messages | None = None) -> float:
         """An upper estimate of one call's cost (input at ~2 chars a token, full max_tokens)."""
-        price = self.price(tier.model)
+        price = self.price(model)
         if price is None:
             return 0.0
-        chars = sum(len(str(m.get("content", ""))) for m in self.messages)
-        tokens_in = chars // 2 + 8 * len(self.messages) + 8
-        return tokens_in * price[0] + tier.max_tokens * price[1]
+        msgs = self.messages if messages is None else messages
+        chars = sum(len(str(m.get("content", ""))) for m in msgs)
+        tokens_in = chars // 2 + 8 * len(msgs) + 8
+        return tokens_in * price[0] + max_tokens * price[1]
+
+    def affordable(self, cost: float) -> bool:
+        """Whether spending ``cost`` more keeps the request within its budget."""
+        return self.budget is None or self.spent + cost <= self.budget
 
     def cost(self, model: str, c: Completion) -> float:
         """A completion's cost: declared price, else the provider's figure, else its map price."""
@@ -70,15 +80,48 @@ async def sample_tier(
         for s in range(tier.samples)
     ]
     if len(requests) == 1:
-        outcomes: Sequence[Candidate | ProviderError] = [await _one(ctx, index, requests[0])]
+        outcomes: Sequence[Candidate | ProviderError] = [await call(ctx, index, requests[0])]
     else:
-        outcomes = await asyncio.gather(*(_one(ctx, index, r) for r in requests))
+        outcomes = await asyncio.gather(*(call(ctx, index, r) for r in requests))
     cands = [o for o in outcomes if isinstance(o, Candidate)]
     errors = [o for o in outcomes if isinstance(o, ProviderError)]
     return cands, errors
 
 
-async def _one(ctx: CallContext, index: int, req: CallRequest) -> Candidate | ProviderError:
+def verifier_caller(ctx: CallContext, index: int) -> Any:
+    """The ``task.complete`` function handed to verifiers at tier ``index``."""
+
+    async def complete(
+        prompt: str | Sequence[Mapping[str, Any]],
+        *,
+        model: str | None = None,
+        max_tokens: int = 256,
+        temperature: float | None = 0.0,
+        name: str = "verifier",
+    ) -> Candidate:
+        msgs: Messages = (
+            ({"role": "user", "content": prompt},) if isinstance(prompt, str) else tuple(prompt)
+        )
+        target = model or ctx.policy.tiers[0].model
+        if not ctx.affordable(ctx.estimate(target, max_tokens, msgs)):
+            raise BudgetExceeded(
+                f"{name}: a call to {target} would pass max_cost_usd={ctx.budget}",
+                spent_usd=ctx.spent,
+                budget_usd=ctx.budget or 0,
+            )
+        req = CallRequest(target, msgs, max_tokens, temperature, ctx.policy.tiers[0].timeout_s)
+        out = await call(ctx, index, req, name=name)
+        if isinstance(out, ProviderError):
+            raise out
+        return out
+
+    return complete
+
+
+async def call(
+    ctx: CallContext, index: int, req: CallRequest, name: str | None = None
+) -> Candidate | ProviderError:
+    """One call: from the cache, or from the provider with retries; traced and added to spend."""
     key = None
     if ctx.cache is not None:
         key = cache_key(req.model, req.messages, req.params(), req.sample)
@@ -89,6 +132,7 @@ async def _one(ctx: CallContext, index: int, req: CallRequest) -> Candidate | Pr
                 tier=index,
                 model=req.model,
                 sample=req.sample,
+                name=name,
                 tokens_in=hit.get("tokens_in"),
                 tokens_out=hit.get("tokens_out"),
                 cost_usd=0.0,
@@ -118,6 +162,7 @@ async def _one(ctx: CallContext, index: int, req: CallRequest) -> Candidate | Pr
                 tier=index,
                 model=req.model,
                 sample=req.sample,
+                name=name,
                 latency_s=time.perf_counter() - t0,
                 error=str(err),
                 retry=retry,
@@ -128,11 +173,13 @@ async def _one(ctx: CallContext, index: int, req: CallRequest) -> Candidate | Pr
             continue
         latency = time.perf_counter() - t0
         cost = ctx.cost(req.model, comp)
+        ctx.spent += cost
         ctx.tracer.emit(
             "call",
             tier=index,
             model=req.model,
             sample=req.sample,
+            name=name,
             tokens_in=comp.tokens_in,
             tokens_out=comp.tokens_out,
             cost_usd=cost,

@@ -7,6 +7,7 @@ for tests and for wrapping anything else.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import time
@@ -100,12 +101,13 @@ class LiteLLMProvider:
         kwargs: dict[str, Any] = {"max_tokens": request.max_tokens, "timeout": request.timeout_s}
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
+        extra = _supported(litellm, request.model, request.extra)
         try:
             resp = await litellm.acompletion(
                 model=request.model,
                 messages=list(request.messages),
                 **kwargs,
-                **request.extra,
+                **extra,
                 **self.kwargs,
             )
         except Exception as exc:
@@ -123,6 +125,32 @@ class LiteLLMProvider:
         if model not in self._prices:
             self._prices[model] = _map_price(model)
         return self._prices[model]
+
+
+@functools.lru_cache(maxsize=256)
+def _json_support(model: str) -> tuple[bool, bool]:
+    """(accepts response_format, accepts a JSON schema in it) for a litellm model string."""
+    litellm = _litellm()
+    try:
+        params = litellm.get_supported_openai_params(model=model) or []
+        schema = bool(litellm.supports_response_schema(model=model))
+    except Exception:
+        return False, False
+    return "response_format" in params, schema
+
+
+def _supported(litellm: Any, model: str, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``extra`` without a JSON mode the model cannot take (degraded to plain JSON mode)."""
+    out = dict(extra)
+    fmt = out.get("response_format")
+    if fmt is None:
+        return out
+    plain, with_schema = _json_support(model)
+    if not plain:
+        del out["response_format"]
+    elif fmt.get("type") == "json_schema" and not with_schema:
+        out["response_format"] = {"type": "json_object"}
+    return out
 
 
 def _map_price(model: str) -> Price | None:

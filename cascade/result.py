@@ -15,6 +15,8 @@ class Result:
 
     ``accepted`` is True when a tier's verifiers passed it; False when the ladder ran out or the
     budget stopped the cascade (``reason`` says which) and this is the best answer seen.
+    ``parsed`` is the answer as a verifier parsed it (a validated JSON object or model instance,
+    a number), when one did.
     """
 
     text: str
@@ -29,6 +31,7 @@ class Result:
     trace: tuple[Event, ...]
     candidates: tuple[Candidate, ...] = ()
     verdicts: tuple[Verdict, ...] = ()
+    parsed: Any = None
 
     @property
     def calls(self) -> int:
@@ -45,6 +48,7 @@ class Result:
             "cost_usd": self.cost_usd,
             "score": self.score,
             "reason": self.reason,
+            "parsed": _jsonable(self.parsed),
             "policy": self.policy,
             "run_id": self.run_id,
             "verdicts": [
@@ -53,3 +57,8 @@ class Result:
             ],
             "trace": [e.to_dict() for e in self.trace],
         }
+
+
+def _jsonable(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    return dump(mode="json") if callable(dump) else value

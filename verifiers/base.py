@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -9,16 +10,29 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 Message = Mapping[str, Any]
+Complete = Callable[..., Awaitable["Candidate"]]
 
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """The request being answered, as verifiers may see it (never any ground truth)."""
+    """The request being answered, as verifiers may see it (never any ground truth).
+
+    ``schema`` is the JSON Schema the answer must satisfy (``model_class`` the pydantic class it
+    came from, if any); ``tests`` are caller-given tests for code; ``public`` holds other inputs a
+    verifier may use (such as the choices of a multiple-choice question). ``complete`` asks a
+    model: ``await task.complete(prompt_or_messages, model=None, max_tokens=..., temperature=...,
+    name=...)`` returns a `Candidate`; the engine traces and costs the call like any other (model
+    None means the ladder's cheapest).
+    """
 
     prompt: str
     messages: tuple[Message, ...] = ()
     kind: str = "default"
     public: Mapping[str, Any] = field(default_factory=dict)
+    schema: Mapping[str, Any] | None = None
+    model_class: type | None = None
+    tests: tuple[str, ...] = ()
+    complete: Complete | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +54,10 @@ class Verdict:
     """A verifier's judgement of one tier's candidates.
 
     ``score`` is in [0, 1]; ``passed`` is the verifier's own reading (the engine decides with the
-    tier's threshold); ``choice`` is the index of the candidate the verifier would answer with.
+    tier's threshold); ``choice`` is the index of the candidate the verifier would answer with;
+    ``value`` is that answer parsed (a validated JSON object, a model instance, a number), shown as
+    `Result.parsed`. ``cost_usd`` is spending outside cascade's own calls (calls made through
+    ``task.complete`` are traced and counted by the engine already).
     """
 
     passed: bool
@@ -49,6 +66,7 @@ class Verdict:
     cost_usd: float = 0.0
     choice: int | None = None
     name: str = ""
+    value: Any = None
 
     def __post_init__(self) -> None:
         if not (isinstance(self.score, (int, float)) and 0.0 <= self.score <= 1.0):
@@ -109,7 +127,7 @@ def coerce_verdict(out: object, name: str, threshold: float = 0.5) -> Verdict:
 
 
 def _renamed(v: Verdict, name: str) -> Verdict:
-    return Verdict(v.passed, v.score, v.reason, v.cost_usd, v.choice, name)
+    return dataclasses.replace(v, name=name)
 
 
 def as_verifier(obj: object) -> Verifier:

@@ -1,0 +1,150 @@
+"""The cascade loop: cheapest tier first, verify, accept or escalate."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+
+from cascade.calls import CallContext, sample_tier, verifier_caller
+from cascade.errors import BudgetExceeded, CascadeExhausted, ProviderError
+from cascade.policy import Policy
+from cascade.result import Result
+from cascade.verifiers import Candidate, Task, Verdict, judge
+
+
+async def cascade(ctx: CallContext, task: Task) -> Result:
+    """Answer ``task`` on ``ctx.policy``'s ladder; see `cascade.run` for the outcomes."""
+    pol, tracer = ctx.policy, ctx.tracer
+    best: Result | None = None
+    last: Result | None = None
+    failures: list[ProviderError] = []
+    for i, tier in enumerate(pol.tiers):
+        if not ctx.affordable(tier.samples * ctx.estimate(tier.model, tier.max_tokens)):
+            return _stop_for_budget(ctx, i, tier.model, best)
+        cands, errors = await sample_tier(ctx, i, tier)
+        failures += errors
+        if not cands:
+            if i < len(pol.tiers) - 1:
+                tracer.emit("escalate", tier=i, model=tier.model, reason="every call failed")
+            continue
+        try:
+            verdicts = await _verify(ctx, i, tier.model, cands, task)
+        except BudgetExceeded:  # a verifier's own call would pass the budget: unverified
+            unverified = Result(
+                cands[0].text,
+                tier.model,
+                i,
+                False,
+                ctx.spent,
+                0.0,
+                "budget",
+                pol.name,
+                tracer.run_id,
+                (),
+                tuple(cands),
+            )
+            return _stop_for_budget(ctx, i, tier.model, best or unverified)
+        score = combine(pol, verdicts)
+        pick = next((v.choice for v in verdicts if v.choice is not None), 0)
+        parsed = next((v.value for v in verdicts if v.value is not None), None)
+        accepted = score >= tier.threshold
+        result = Result(
+            cands[pick].text,
+            tier.model,
+            i,
+            accepted,
+            ctx.spent,
+            score,
+            "accepted" if accepted else "exhausted",
+            pol.name,
+            tracer.run_id,
+            (),
+            tuple(cands),
+            tuple(verdicts),
+            parsed,
+        )
+        if accepted:
+            tracer.emit("accept", tier=i, model=tier.model, score=score, cost_usd=ctx.spent)
+            return _final(result, ctx)
+        last = result
+        if best is None or score >= best.score:
+            best = result
+        if i < len(pol.tiers) - 1:
+            tracer.emit(
+                "escalate",
+                tier=i,
+                model=tier.model,
+                score=score,
+                reason=f"score {score:.3f} < threshold {tier.threshold}",
+            )
+    if last is None:
+        raise _all_failed(failures, pol).with_trace(tracer.events)
+    tracer.emit("exhausted", tier=last.tier, model=last.model, score=last.score, cost_usd=ctx.spent)
+    chosen = _final(last if pol.on_exhausted == "last" else best or last, ctx)
+    if pol.on_exhausted == "raise":
+        raise CascadeExhausted(
+            f"no tier of policy {pol.name!r} accepted an answer", best=chosen
+        ).with_trace(tracer.events)
+    return chosen
+
+
+async def _verify(
+    ctx: CallContext, tier: int, model: str, cands: list[Candidate], task: Task
+) -> list[Verdict]:
+    task = dataclasses.replace(task, complete=verifier_caller(ctx, tier))
+    verifiers = ctx.policy.built_verifiers
+    if len(verifiers) == 1:
+        verdicts = [await judge(verifiers[0], cands, task)]
+    else:
+        verdicts = list(await asyncio.gather(*(judge(v, cands, task) for v in verifiers)))
+    for v in verdicts:
+        ctx.spent += v.cost_usd
+        ctx.tracer.emit(
+            "verdict",
+            tier=tier,
+            model=model,
+            name=v.name,
+            score=v.score,
+            passed=v.passed,
+            reason=v.reason,
+            cost_usd=v.cost_usd,
+        )
+    return verdicts
+
+
+def combine(policy: Policy, verdicts: Sequence[Verdict]) -> float:
+    """The tier's score: the least verdict score (``min``) or their weighted mean (``mean``)."""
+    if not verdicts:
+        return 1.0
+    if policy.rule == "min":
+        return min(v.score for v in verdicts)
+    weights = [s.weight for s in policy.verifiers]
+    total = sum(weights)
+    if total == 0:
+        return 1.0
+    return sum(w * v.score for w, v in zip(weights, verdicts, strict=True)) / total
+
+
+def _stop_for_budget(ctx: CallContext, tier: int, model: str, best: Result | None) -> Result:
+    msg = f"the next call would pass max_cost_usd={ctx.budget} (spent {ctx.spent:.6f})"
+    ctx.tracer.emit("budget", tier=tier, model=model, cost_usd=ctx.spent, reason=msg)
+    chosen = None if best is None else _final(best, ctx, "budget")
+    if chosen is None or ctx.policy.on_budget == "raise":
+        raise BudgetExceeded(
+            msg, spent_usd=ctx.spent, budget_usd=ctx.budget or 0.0, best=chosen
+        ).with_trace(ctx.tracer.events)
+    return chosen
+
+
+def _final(r: Result, ctx: CallContext, reason: str | None = None) -> Result:
+    return dataclasses.replace(
+        r, cost_usd=ctx.spent, reason=reason or r.reason, trace=tuple(ctx.tracer.events)
+    )
+
+
+def _all_failed(failures: list[ProviderError], pol: Policy) -> ProviderError:
+    last = failures[-1]
+    lines = dict.fromkeys(f"  {f}" for f in failures)
+    msg = f"every tier of policy {pol.name!r} failed:\n" + "\n".join(lines)
+    return type(last)(msg, model=last.model, status=last.status)
