@@ -66,7 +66,7 @@ def resolve_schema(schema: Schema | None) -> tuple[dict[str, Any] | None, type |
     import jsonschema
 
     try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
+        jsonschema.validators.validator_for(schema).check_schema(dict(schema))
     except jsonschema.SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
         raise PolicyError(

@@ -128,3 +128,36 @@ def test_tracer_numbers_steps() -> None:
     t.emit("verdict", name="x", score=0.5)
     assert [e.step for e in t.events] == [0, 1]
     assert t.events[1].to_dict()["score"] == 0.5 and "model" not in t.events[1].to_dict()
+
+
+_KILLED_WRITER = """
+import sys
+from cascade import Cascade, FunctionProvider, Policy, Tier
+eng = Cascade(provider=FunctionProvider(lambda r: "answer"), cache=False, trace=sys.argv[1])
+pol = Policy(name="k", tiers=(Tier(model="m/x"),))
+print("ready", flush=True)
+while True:
+    eng.run("q", pol)
+"""
+
+
+def test_a_killed_process_leaves_every_written_line_whole(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "t.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    deadline = time.monotonic() + 30
+    while (not path.exists() or path.stat().st_size < 50_000) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    proc.stdout.close()
+    events = read_events(path)  # raises if any line were torn
+    assert len(events) > 100
+    assert {e["kind"] for e in events} <= {"call", "verdict", "accept"}
