@@ -6,14 +6,14 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    """Dispatch to a sub-command."""
+    """Dispatch to a sub-command: ``perf``, else the replay harness."""
     if argv[:1] == ["perf"]:
         from benchmarks.perf import main as perf
 
         return perf(argv[1:])
-    raise NotImplementedError(
-        "the replay harness over recordings is issue #4; available now: python -m benchmarks perf"
-    )
+    from benchmarks.cli import main as harness
+
+    return harness(argv)
 
 
 if __name__ == "__main__":

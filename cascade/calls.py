@@ -13,7 +13,7 @@ from typing import Any
 from cascade.cache import AnswerCache, cache_key
 from cascade.errors import BudgetExceeded, ProviderError, ProviderTimeout
 from cascade.policy import Policy, Tier
-from cascade.providers import CallRequest, Completion, Price, Provider, map_error
+from cascade.providers import CallRequest, Completion, Provider, TokenPrices, map_error
 from cascade.trace import Tracer
 from cascade.verifiers import Candidate
 
@@ -34,7 +34,7 @@ class CallContext:
     budget: float | None = None
     spent: float = 0.0
 
-    def price(self, model: str) -> Price | None:
+    def price(self, model: str) -> TokenPrices | None:
         """Policy-declared price first, then the provider's."""
         declared = self.policy.prices.get(model)
         if declared is not None:
@@ -109,7 +109,8 @@ def verifier_caller(ctx: CallContext, index: int) -> Any:
                 spent_usd=ctx.spent,
                 budget_usd=ctx.budget or 0,
             )
-        req = CallRequest(target, msgs, max_tokens, temperature, ctx.policy.tiers[0].timeout_s)
+        req = CallRequest(target, msgs, max_tokens, temperature, ctx.policy.tiers[0].timeout_s,
+                          purpose=name)
         out = await call(ctx, index, req, name=name)
         if isinstance(out, ProviderError):
             raise out

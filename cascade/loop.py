@@ -62,7 +62,8 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
             (),
             tuple(cands),
             tuple(verdicts),
-            parsed,
+            parsed=parsed,
+            choice=pick,
         )
         if accepted:
             tracer.emit("accept", tier=i, model=tier.model, score=score, cost_usd=ctx.spent)

@@ -92,22 +92,24 @@ class Policy(BaseModel):
     retries: int = Field(2, ge=0, le=10)
     system: str | None = None
     prices: dict[str, Price] = Field(default_factory=dict)
-    _built: tuple[Verifier, ...] = PrivateAttr(default=())
+    _built: tuple[tuple[VerifierSpec, ...], tuple[Verifier, ...]] | None = PrivateAttr(None)
 
     def model_post_init(self, context: Any) -> None:
-        """Build the verifiers once, so that a bad kind or parameter fails at load time."""
-        built = []
-        for i, spec in enumerate(self.verifiers):
-            try:
-                built.append(spec.build())
-            except (LookupError, TypeError, ValueError) as exc:
-                raise PolicyError(str(exc), field=f"verifiers[{i}]") from exc
-        self._built = tuple(built)
+        """Build the verifiers now, so that a bad kind or parameter fails at load time."""
+        _ = self.built_verifiers
 
     @property
     def built_verifiers(self) -> tuple[Verifier, ...]:
-        """The verifier objects, in the order of ``verifiers``."""
-        return self._built
+        """The verifier objects, in the order of ``verifiers`` (rebuilt if they were replaced)."""
+        if self._built is None or self._built[0] is not self.verifiers:
+            built = []
+            for i, spec in enumerate(self.verifiers):
+                try:
+                    built.append(spec.build())
+                except (LookupError, TypeError, ValueError) as exc:
+                    raise PolicyError(str(exc), field=f"verifiers[{i}]") from exc
+            self._built = (self.verifiers, tuple(built))
+        return self._built[1]
 
     def with_models(self, models: Sequence[str]) -> Policy:
         """This policy on another ladder; each model takes the settings of the tier at its rank.

@@ -26,12 +26,15 @@ from cascade.errors import (
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-Price = tuple[float, float]
+TokenPrices = tuple[float, float]
 
 
 @dataclass(frozen=True, slots=True)
 class CallRequest:
-    """One model call: a litellm model string, the messages and the sampling parameters."""
+    """One model call: a litellm model string, the messages and the sampling parameters.
+
+    ``purpose`` is None for a tier's own samples and the verifier's name for a verifier's call.
+    """
 
     model: str
     messages: tuple[Mapping[str, Any], ...]
@@ -40,6 +43,7 @@ class CallRequest:
     timeout_s: float = 60.0
     sample: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    purpose: str | None = None
 
     def params(self) -> dict[str, Any]:
         """The parameters that change the answer (part of the cache key)."""
@@ -61,7 +65,7 @@ class Provider(Protocol):
 
     async def complete(self, request: CallRequest) -> Completion: ...
 
-    def price(self, model: str) -> Price | None: ...
+    def price(self, model: str) -> TokenPrices | None: ...
 
 
 Handler = Callable[[CallRequest], "Completion | str | Awaitable[Completion | str]"]
@@ -70,7 +74,7 @@ Handler = Callable[[CallRequest], "Completion | str | Awaitable[Completion | str
 class FunctionProvider:
     """A provider made from a function ``request -> Completion | str`` (sync or async)."""
 
-    def __init__(self, handler: Handler, prices: Mapping[str, Price] | None = None):
+    def __init__(self, handler: Handler, prices: Mapping[str, TokenPrices] | None = None):
         self.handler = handler
         self.prices = dict(prices or {})
 
@@ -83,7 +87,7 @@ class FunctionProvider:
             return Completion(text=out)
         return out
 
-    def price(self, model: str) -> Price | None:
+    def price(self, model: str) -> TokenPrices | None:
         """The price given for ``model`` at construction, if any."""
         return self.prices.get(model)
 
@@ -93,7 +97,7 @@ class LiteLLMProvider:
 
     def __init__(self, **litellm_kwargs: Any):
         self.kwargs = litellm_kwargs
-        self._prices: dict[str, Price | None] = {}
+        self._prices: dict[str, TokenPrices | None] = {}
 
     async def complete(self, request: CallRequest) -> Completion:
         """Call the model once; costs come from litellm's cost map."""
@@ -120,7 +124,7 @@ class LiteLLMProvider:
         cost = None if price is None else (t_in or 0) * price[0] + (t_out or 0) * price[1]
         return Completion(text=text, tokens_in=t_in, tokens_out=t_out, cost_usd=cost)
 
-    def price(self, model: str) -> Price | None:
+    def price(self, model: str) -> TokenPrices | None:
         """Per-token (input, output) price from litellm's bundled cost map, or None."""
         if model not in self._prices:
             self._prices[model] = _map_price(model)
@@ -153,7 +157,7 @@ def _supported(litellm: Any, model: str, extra: Mapping[str, Any]) -> dict[str, 
     return out
 
 
-def _map_price(model: str) -> Price | None:
+def _map_price(model: str) -> TokenPrices | None:
     try:
         info = _litellm().get_model_info(model)
     except Exception:

@@ -15,7 +15,8 @@ class Result:
 
     ``accepted`` is True when a tier's verifiers passed it; False when the ladder ran out or the
     budget stopped the cascade (``reason`` says which) and this is the best answer seen.
-    ``parsed`` is the answer as a verifier parsed it (a validated JSON object or model instance,
+    ``choice`` is the index in ``candidates`` of the answer returned. ``parsed`` is the answer as
+    a verifier parsed it (a validated JSON object or model instance,
     a number), when one did.
     """
 
@@ -32,6 +33,7 @@ class Result:
     candidates: tuple[Candidate, ...] = ()
     verdicts: tuple[Verdict, ...] = ()
     parsed: Any = None
+    choice: int = 0
 
     @property
     def calls(self) -> int:

@@ -142,6 +142,7 @@ def test_verifier_choice_picks_the_answer() -> None:
     s = Script({"m/cheap": ["bad", "good one", "bad"]})
     r = engine(s).run("q", policy(samples=3, threshold=0.3))
     assert r.text == "good one"
+    assert r.candidates[r.choice].text == "good one"
 
 
 def test_mean_rule_uses_weights() -> None:

@@ -134,3 +134,12 @@ def test_policies_are_frozen() -> None:
     pol = load_policy("default")
     with pytest.raises(Exception, match="frozen"):
         pol.name = "x"  # type: ignore[misc]
+
+
+def test_replacing_verifiers_rebuilds_them() -> None:
+    from cascade import VerifierSpec
+
+    pol = load_policy("default")
+    swapped = pol.model_copy(update={"verifiers": (VerifierSpec(kind="non_empty", min_chars=5),)})
+    assert swapped.built_verifiers[0].min_chars == 5  # type: ignore[attr-defined]
+    assert pol.built_verifiers[0].min_chars == 1  # type: ignore[attr-defined]

@@ -78,6 +78,7 @@ def test_verifier_calls_are_traced_and_counted() -> None:
     assert calls[1].model == "m/cheap" and calls[1].cost_usd == costs[0] > 0
     assert r.cost_usd == pytest.approx(sum(e.cost_usd or 0 for e in calls))
     assert len(s.calls) == 2
+    assert [c.purpose for c in s.calls] == [None, "judge"]
 
 
 def test_verifier_call_that_would_pass_the_budget_stops_the_cascade() -> None:

@@ -1,0 +1,143 @@
+"""``python -m benchmarks``: results.json, report.md and the plot from replayed recordings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import benchmarks.cli
+from benchmarks.__main__ import main as dispatch
+from tests.benchmarks.replay_builders import record, write
+
+POLICY = """
+name = "strict"
+task_kind = "math"
+[[tiers]]
+model = "any/cheap"
+threshold = 0.5
+[[tiers]]
+model = "any/top"
+threshold = 0.5
+[[verifiers]]
+kind = "non_empty"
+min_chars = 3
+"""
+
+ROW_KEYS = {
+    "recording",
+    "method",
+    "accuracy",
+    "cost_per_prompt_usd",
+    "cost_pct_of_top",
+    "accuracy_pct_of_top",
+    "escalation_rate",
+}
+
+
+def _records(n: int = 12) -> list[dict[str, Any]]:
+    out = []
+    for i in range(n):
+        blank = i % 3 == 0  # the small model gives up on every third prompt, and is wrong
+        out.append(
+            record(
+                f"q{i}",
+                f"What is {i} + {i}? Answer with a number.",
+                {
+                    "small": [("" if blank else f"It is {2 * i}.", not blank and i % 2 == 0, 1e-5)],
+                    "mid": [(f"The answer is {2 * i}", i % 4 != 1, 1e-4)],
+                    "big": [(f"{2 * i}", True, 1e-3)],
+                },
+            )
+        )
+    return out
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> tuple[Path, Path]:
+    manifest = write(tmp_path / "data", _records())
+    policy = tmp_path / "strict.toml"
+    policy.write_text(POLICY)
+    return manifest, policy
+
+
+def _run(out: Path, *args: str) -> dict[str, Any]:
+    assert benchmarks.cli.main([*args, "--out", str(out)]) == 0
+    loaded: dict[str, Any] = json.loads((out / "results.json").read_text())
+    return loaded
+
+
+def test_writes_results_report_and_plot(tmp_path: Path, data: tuple[Path, Path]) -> None:
+    manifest, policy = data
+    results = _run(tmp_path / "out", "--data", str(manifest), "--policy", str(policy))
+    rows = {r["method"]: r for r in results["rows"]}
+    assert set(rows) == {
+        "always:small",
+        "always:mid",
+        "always:big",
+        "oracle",
+        "mixture",
+        "vote-cascade",
+        "policy:strict",
+    }
+    for row in rows.values():
+        assert set(row) >= ROW_KEYS and row["recording"] == "toy"
+    assert rows["always:small"]["accuracy"] == pytest.approx(4 / 12)
+    assert rows["always:mid"]["accuracy"] == pytest.approx(9 / 12)
+    assert rows["always:big"]["accuracy_pct_of_top"] == pytest.approx(100.0)
+    assert rows["oracle"]["accuracy"] == 1.0 and rows["oracle"]["escalation_rate"] is None
+    strict = rows["policy:strict"]
+    assert strict["escalation_rate"] == pytest.approx(4 / 12)  # the blank answers escalate
+    assert strict["accuracy"] == pytest.approx(7 / 12)  # 4 at small, 3 of 4 at mid
+    assert strict["accuracy_ci95"][0] <= strict["accuracy"] <= strict["accuracy_ci95"][1]
+    info = results["recordings"]["toy"]
+    assert set(info["apgr"]) == set(rows)
+    assert info["roc_auc"]["policy:strict"]["non_empty"] == pytest.approx(0.75)
+    assert [p["threshold"] for p in info["sweeps"]["policy:strict"]][:2] == [0.0, 0.1]
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "no policy under test has a judge verifier (this recording has no confidence" in report
+    assert f"--policy {policy}" in report and "## toy" in report
+    assert (tmp_path / "out" / "cost_quality.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_same_seed_same_results(tmp_path: Path, data: tuple[Path, Path]) -> None:
+    manifest, _ = data
+    args = ("--data", str(manifest.parent), "--limit", "7", "--seed", "3", "--no-plot")
+    first = _run(tmp_path / "a", *args)
+    assert first == _run(tmp_path / "b", *args)
+    assert first["recordings"]["toy"]["prompts"] == 7
+    assert "policy:math" in {r["method"] for r in first["rows"]}  # the task kind's preset
+
+
+def test_without_recordings_it_says_how_to_pass_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(benchmarks.cli, "OWN_RECORDINGS", tmp_path / "none")
+    assert dispatch(["--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "do not exist yet" in err and "--data" in err
+
+
+def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert benchmarks.cli.main(["--data", str(tmp_path / "missing.jsonl")]) == 2
+    assert "missing.jsonl" in capsys.readouterr().err
+    manifest = write(tmp_path, _records(2))
+    assert benchmarks.cli.main(["--data", str(manifest), "--policy", "nonesuch"]) == 2
+    assert "nonesuch" in capsys.readouterr().err
+
+
+def test_a_ladder_of_chosen_models_and_a_shorter_sweep(
+    tmp_path: Path, data: tuple[Path, Path]
+) -> None:
+    manifest, policy = data
+    args = ("--data", str(manifest), "--policy", str(policy), "--no-plot")
+    results = _run(tmp_path / "out", *args, "--models", "small,big", "--sweep", "0.5,1")
+    info = results["recordings"]["toy"]
+    assert info["models"] == ["small", "big"]
+    assert [p["threshold"] for p in info["sweeps"]["policy:strict"]] == [0.0, 0.5, 1.0]
+    rows = {r["method"]: r for r in results["rows"]}
+    assert "always:mid" not in rows
+    assert rows["policy:strict"]["accuracy"] == pytest.approx(8 / 12)  # blanks go to big
+    assert rows["policy:strict"]["escalation_by_tier"] == [pytest.approx(4 / 12)]
