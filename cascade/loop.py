@@ -10,7 +10,7 @@ from cascade.calls import CallContext, sample_tier, verifier_caller
 from cascade.errors import BudgetExceeded, CascadeExhausted, ProviderError
 from cascade.policy import Policy
 from cascade.result import Result
-from cascade.verifiers import Candidate, Task, Verdict, judge
+from cascade.verifiers import Candidate, Task, Verdict, run_verifier
 
 
 async def cascade(ctx: CallContext, task: Task) -> Result:
@@ -96,9 +96,9 @@ async def _verify(
     task = dataclasses.replace(task, complete=verifier_caller(ctx, tier))
     verifiers = ctx.policy.built_verifiers
     if len(verifiers) == 1:
-        verdicts = [await judge(verifiers[0], cands, task)]
+        verdicts = [await run_verifier(verifiers[0], cands, task)]
     else:
-        verdicts = list(await asyncio.gather(*(judge(v, cands, task) for v in verifiers)))
+        verdicts = list(await asyncio.gather(*(run_verifier(v, cands, task) for v in verifiers)))
     for v in verdicts:
         ctx.spent += v.cost_usd
         ctx.tracer.emit(

@@ -139,7 +139,7 @@ def as_verifier(obj: object) -> Verifier:
     raise TypeError(f"not a verifier: {obj!r} (expected a callable taking (candidates, task))")
 
 
-async def judge(verifier: Verifier, candidates: Sequence[Candidate], task: Task) -> Verdict:
+async def run_verifier(verifier: Verifier, candidates: Sequence[Candidate], task: Task) -> Verdict:
     """Call a verifier, sync or async, and return its named verdict."""
     out = verifier(candidates, task)
     if inspect.isawaitable(out):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cascade.verifiers.base import Candidate, Task, Verdict
+from cascade.verifiers.combine import Combinable
 from cascade.verifiers.registry import register
 
 
-class NonEmpty:
+class NonEmpty(Combinable):
     """Scores the share of candidates whose stripped text has at least ``min_chars`` characters."""
 
     def __init__(self, min_chars: int = 1):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cascade.verifiers import as_verifier, build, judge, register
+from cascade.verifiers import as_verifier, build, register, run_verifier
 
 from benchmarks.judging import (
     CachedProvider,
@@ -126,7 +126,7 @@ class Wrap:
         self.parts = parts
 
     async def __call__(self, candidates: Sequence[Candidate], task: Task) -> Verdict:
-        verdicts = [await judge(p, candidates, task) for p in self.parts]
+        verdicts = [await run_verifier(p, candidates, task) for p in self.parts]
         return min(verdicts, key=lambda v: v.score)
 
 

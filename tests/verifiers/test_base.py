@@ -12,9 +12,9 @@ from cascade.verifiers import (
     Verdict,
     as_verifier,
     build,
-    judge,
     kinds,
     non_empty,
+    run_verifier,
 )
 
 TASK = Task(prompt="q")
@@ -43,24 +43,24 @@ async def test_plain_functions_are_wrapped() -> None:
 
     v = as_verifier(good)
     assert isinstance(v, FunctionVerifier) and v.name == "good"
-    assert (await judge(v, cands("a"), TASK)).score == 1.0
-    verdict = await judge(as_verifier(half), cands("a"), TASK)
+    assert (await run_verifier(v, cands("a"), TASK)).score == 1.0
+    verdict = await run_verifier(as_verifier(half), cands("a"), TASK)
     assert (verdict.score, verdict.passed, verdict.name) == (0.5, True, "half")
 
 
 async def test_bad_return_type_is_a_clear_error() -> None:
     with pytest.raises(TypeError, match="expected a Verdict, a bool or a float"):
-        await judge(as_verifier(lambda c, t: "yes"), cands("a"), TASK)
+        await run_verifier(as_verifier(lambda c, t: "yes"), cands("a"), TASK)
     with pytest.raises(TypeError, match="not a verifier"):
         as_verifier(42)
 
 
 async def test_non_empty() -> None:
     v = non_empty()
-    verdict = await judge(v, cands("", "  ", "x", "y"), TASK)
+    verdict = await run_verifier(v, cands("", "  ", "x", "y"), TASK)
     assert (verdict.score, verdict.choice, verdict.passed) == (0.5, 2, True)
-    assert (await judge(v, cands(" "), TASK)).passed is False
-    assert (await judge(non_empty(min_chars=3), cands("ab"), TASK)).score == 0.0
+    assert (await run_verifier(v, cands(" "), TASK)).passed is False
+    assert (await run_verifier(non_empty(min_chars=3), cands("ab"), TASK)).score == 0.0
     with pytest.raises(ValueError):
         non_empty(min_chars=0)
 
