@@ -96,7 +96,9 @@ class LiteLLMProvider:
     """Every call through ``litellm.acompletion``; extra keyword arguments are passed on."""
 
     def __init__(self, **litellm_kwargs: Any):
-        self.kwargs = litellm_kwargs
+        # drop_params: a sampling parameter the model does not take (newer Claude models accept
+        # only temperature=1) is left out instead of failing the call.
+        self.kwargs = {"drop_params": True, **litellm_kwargs}
         self._prices: dict[str, TokenPrices | None] = {}
 
     async def complete(self, request: CallRequest) -> Completion:

@@ -25,7 +25,9 @@ def test_run_prints_answer_model_acceptance_and_cost(capsys: pytest.CaptureFixtu
 
 
 def test_run_json_and_models(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "q", "--models", "anthropic/claude-opus-5-5", "--json"]) == 0
+    assert (
+        main(["run", "q", "--policy", "qa", "--models", "anthropic/claude-opus-5-5", "--json"]) == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["model"] == "anthropic/claude-opus-5-5" and data["accepted"] is True
     assert data["cost_usd"] > 0 and [e["kind"] for e in data["trace"]][-1] == "accept"

@@ -144,3 +144,10 @@ def test_import_reaches_no_network() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_parameters_a_model_does_not_take_are_dropped() -> None:
+    pol = Policy(name="t", tiers=(Tier(model=HAIKU, samples=2, temperature=0.3, max_tokens=8),))
+    eng = Cascade(provider=LiteLLMProvider(mock_response="ok"), cache=False, trace=False)
+    r = eng.run("q", pol)
+    assert len(r.candidates) == 2 and not [e for e in r.trace if e.kind == "error"]
