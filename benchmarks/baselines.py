@@ -18,7 +18,7 @@ from cascade.verifiers.extract import choices_from_prompt, extract_answer
 from numpy.typing import NDArray
 
 from benchmarks.metrics import BoolArray, FloatArray, Point, oracle, outcomes, point
-from benchmarks.recordings import Record
+from cascade.recordings import Record
 
 __all__ = [
     "VOTE_SAMPLES",

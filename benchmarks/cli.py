@@ -14,10 +14,10 @@ from benchmarks.harness import Evaluation, Settings, evaluate
 from benchmarks.judging import RECORDED, CachedProvider, JudgeMode
 from benchmarks.plot import MissingPlotting, plot, require_matplotlib
 from benchmarks.policyrun import SWEEP
-from benchmarks.recordings import Recording, RecordingError, find_recordings
 from benchmarks.report import render, summary_table
 from benchmarks.summary import clean, summarize
 from cascade import LiteLLMProvider, PolicyError, Provider, load_policy
+from cascade.recordings import Recording, RecordingError, find_recordings
 
 __all__ = ["HOW_TO_PASS", "OWN_RECORDINGS", "main", "parser"]
 

@@ -21,9 +21,9 @@ from benchmarks.judging import JudgeMode, confidence_coverage, prepare_policy, u
 from benchmarks.metrics import roc_auc
 from benchmarks.policyrun import SWEEP, passes, sweep_policy
 from benchmarks.progress import Bar
-from benchmarks.recordings import Record, Recording
-from benchmarks.replay import ReplayProvider, ladder_for
 from cascade import Cascade, Policy, Provider, load_policy, preset_names
+from cascade.recordings import Record, Recording
+from cascade.replay import ReplayProvider, ladder_for
 
 __all__ = ["VOTE_AT", "Evaluation", "Settings", "evaluate", "policy_method", "policy_refs"]
 

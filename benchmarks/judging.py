@@ -13,10 +13,10 @@ from typing import Any
 
 import diskcache
 
-from benchmarks.recordings import Record
-from benchmarks.replay import current_record
 from cascade import CallRequest, Candidate, Completion, Policy, Provider, Task, Verdict
 from cascade.providers import TokenPrices
+from cascade.recordings import Record
+from cascade.replay import current_record
 
 __all__ = [
     "RECORDED",

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from benchmarks.recordings import Record
+from cascade.recordings import Record
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

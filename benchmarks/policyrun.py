@@ -9,9 +9,9 @@ import numpy as np
 
 from benchmarks.baselines import Outcome
 from benchmarks.metrics import FloatArray
-from benchmarks.recordings import Record
-from benchmarks.replay import replay_all, returned_sample
 from cascade import Cascade, Policy, Result
+from cascade.recordings import Record
+from cascade.replay import replay_all, returned_sample
 
 __all__ = [
     "SWEEP",

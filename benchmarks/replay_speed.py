@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.recordings import FORMAT, open_recording
-from benchmarks.replay import ReplayProvider, ladder_for, replay_all, returned_sample
 from cascade import Cascade, Policy, Tier
+from cascade.recordings import FORMAT, open_recording
+from cascade.replay import ReplayProvider, ladder_for, replay_all, returned_sample
 
 MODELS = (("small", 1e-7, 2e-7), ("medium", 1e-6, 2e-6), ("large", 1e-5, 2e-5))
 

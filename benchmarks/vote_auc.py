@@ -33,7 +33,7 @@ from cascade.verifiers.base import Candidate, Task
 from cascade.verifiers.vote import Vote
 
 from benchmarks.metrics import roc_auc
-from benchmarks.recordings import Recording, find_recordings
+from cascade.recordings import Recording, find_recordings
 
 _DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "recordings"
 THRESHOLDS = (0.6, 0.8)

@@ -109,8 +109,9 @@ def verifier_caller(ctx: CallContext, index: int) -> Any:
                 spent_usd=ctx.spent,
                 budget_usd=ctx.budget or 0,
             )
-        req = CallRequest(target, msgs, max_tokens, temperature, ctx.policy.tiers[0].timeout_s,
-                          purpose=name)
+        req = CallRequest(
+            target, msgs, max_tokens, temperature, ctx.policy.tiers[0].timeout_s, purpose=name
+        )
         out = await call(ctx, index, req, name=name)
         if isinstance(out, ProviderError):
             raise out

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.recordings import FORMAT, Record, Recording, open_recording
+from cascade.recordings import FORMAT, Record, Recording, open_recording
 
 #: (model name, input price per token, output price per token), cheapest first.
 MODELS = (("small", 1e-7, 2e-7), ("mid", 1e-6, 2e-6), ("big", 1e-5, 2e-5))

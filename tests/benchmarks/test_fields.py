@@ -1,4 +1,4 @@
-"""Tests for benchmarks.fields: checked field reads and field-to-line lookup."""
+"""Tests for cascade.recording_fields: checked field reads and field-to-line lookup."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from benchmarks.fields import Fields, Origin, RecordingError, freeze, show, value_lines
+from cascade.recording_fields import Fields, Origin, RecordingError, freeze, show, value_lines
 
 DOCUMENT = """{
   "a": 1,

@@ -17,8 +17,6 @@ from benchmarks.judging import (
     prepare_policy,
     uses_judge,
 )
-from benchmarks.recordings import Record, Recording
-from benchmarks.replay import ReplayProvider, ladder_for, replay_one, returned_sample
 from cascade import (
     CallRequest,
     Candidate,
@@ -31,6 +29,8 @@ from cascade import (
     Verdict,
     Verifier,
 )
+from cascade.recordings import Record, Recording
+from cascade.replay import ReplayProvider, ladder_for, replay_one, returned_sample
 from tests.benchmarks.replay_builders import opened, record
 
 LADDER = ladder_for(["small", "mid", "big"])

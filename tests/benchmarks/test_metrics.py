@@ -25,7 +25,7 @@ from benchmarks.metrics import (
     roc_auc,
     upper_hull,
 )
-from benchmarks.recordings import Record, Sample
+from cascade.recordings import Record, Sample
 
 unit = st.floats(0, 1, allow_nan=False, allow_subnormal=False)
 money = st.floats(1e-6, 10, allow_nan=False, allow_subnormal=False)

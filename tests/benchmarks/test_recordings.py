@@ -1,4 +1,4 @@
-"""Tests for benchmarks.recordings: reading, finding and checking recordings."""
+"""Tests for cascade.recordings: reading, finding and checking recordings."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.recordings import (
+from cascade.recordings import (
     FORMAT,
     Record,
     RecordingError,

@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 
 from benchmarks.policyrun import outcome_of
-from benchmarks.recordings import Record, Recording
-from benchmarks.replay import ReplayProvider, ladder_for, replay_all, replay_one, returned_sample
 from cascade import (
     BadRequest,
     CallRequest,
@@ -24,6 +22,8 @@ from cascade import (
     Tier,
     Verdict,
 )
+from cascade.recordings import Record, Recording
+from cascade.replay import ReplayProvider, ladder_for, replay_all, replay_one, returned_sample
 from tests.benchmarks.replay_builders import opened, record
 
 LADDER = ladder_for(["small", "mid", "big"])

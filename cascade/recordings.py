@@ -16,7 +16,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, cast, get_args
 
-from benchmarks.fields import Fields, Json, Origin, RecordingError, freeze, parse_json, value_lines
+from cascade.recording_fields import (
+    Fields,
+    Json,
+    Origin,
+    RecordingError,
+    freeze,
+    parse_json,
+    value_lines,
+)
 
 __all__ = [
     "FORMAT",

@@ -16,7 +16,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.recordings import Manifest, Record, Sample
 from cascade import (
     BadRequest,
     BudgetExceeded,
@@ -29,6 +28,7 @@ from cascade import (
     Result,
 )
 from cascade.providers import TokenPrices
+from cascade.recordings import Manifest, Record, Sample
 
 __all__ = [
     "PREFIX",
