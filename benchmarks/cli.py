@@ -64,6 +64,12 @@ def parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--limit", type=int, metavar="N", help="at most N prompts per recording")
     ap.add_argument(
+        "--half",
+        type=int,
+        choices=(0, 1),
+        help="only one half of each recording, split by record id (cascade tune --half)",
+    )
+    ap.add_argument(
         "--judge",
         default=RECORDED,
         metavar="MODE",
@@ -159,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         judge=mode,
         seed=args.seed,
         limit=args.limit,
+        half=args.half,
         ladder=tuple(args.models.split(",")) if args.models else None,
         thresholds=args.sweep,
     )

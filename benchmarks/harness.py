@@ -22,7 +22,7 @@ from benchmarks.metrics import roc_auc
 from benchmarks.policyrun import SWEEP, passes, sweep_policy
 from benchmarks.progress import Bar
 from cascade import Cascade, Policy, Provider, load_policy, preset_names
-from cascade.recordings import Record, Recording
+from cascade.recordings import Record, Recording, halve
 from cascade.replay import ReplayProvider, ladder_for
 
 __all__ = ["VOTE_AT", "Evaluation", "Settings", "evaluate", "policy_method", "policy_refs"]
@@ -39,6 +39,7 @@ class Settings:
     judge: JudgeMode = field(default_factory=JudgeMode)
     seed: int = 0
     limit: int | None = None
+    half: int | None = None
     ladder: tuple[str, ...] | None = None
     thresholds: tuple[float, ...] = SWEEP
 
@@ -109,7 +110,10 @@ async def evaluate(
 ) -> Evaluation:
     """Run every baseline and policy on `recording`."""
     notes: list[str] = []
-    records = select(recording.load(), settings.limit, settings.seed)
+    loaded = (
+        recording.load() if settings.half is None else halve(recording.records(), settings.half)
+    )
+    records = select(loaded, settings.limit, settings.seed)
     models = _models(recording, settings, notes)
     ev = Evaluation(recording, models, len(records), notes=notes)
     kind = recording.manifest.task_kind

@@ -11,7 +11,7 @@ import os
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from cascade.api import arun, arun_many, configure, run, run_many
+from cascade.api import arun, arun_many, configure, run, run_many, tune
 from cascade.engine import Cascade
 from cascade.errors import (
     BadRequest,
@@ -86,4 +86,5 @@ __all__ = [
     "read_events",
     "run",
     "run_many",
+    "tune",
 ]

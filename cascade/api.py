@@ -156,3 +156,14 @@ async def arun_many(
         progress=progress,
         **kw,
     )
+
+
+def tune(data: Sequence[str | Path], policy: PolicyRef | None = None, **kw: Any) -> Any:
+    """Learn a policy's thresholds from recordings; see `cascade.tuning.tune.tune`.
+
+    ``cascade.tune(["recordings/"], "code", target_quality=0.99, out="code.tuned.toml")``
+    returns a `TuneReport` (``.summary()``, ``.policy``, ``.validation``).
+    """
+    from cascade.tuning.tune import tune as _tune
+
+    return _tune(data, policy, **kw)

@@ -23,6 +23,28 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--trace", help="trace file or directory, or 'off'")
     r.add_argument("--json", action="store_true", help="print the whole result as JSON")
     sub.add_parser("policies", help="list the policy presets and the named ladders")
+    t = sub.add_parser("tune", help="learn a policy's thresholds from recordings")
+    t.add_argument("--data", nargs="+", required=True, help="recording files or folders")
+    t.add_argument("--policy", help="preset name or .toml path (default: the recording's kind)")
+    t.add_argument(
+        "--target-quality",
+        type=float,
+        default=0.99,
+        help="accuracy to keep, as a share of always-top's (default 0.99)",
+    )
+    t.add_argument(
+        "--max-cost-pct",
+        type=float,
+        help="instead: best accuracy at most this %% of always-top's cost",
+    )
+    t.add_argument(
+        "--half",
+        type=int,
+        choices=(0, 1),
+        help="tune on one half of each recording (split by record id)",
+    )
+    t.add_argument("--out", default="tuned.toml", help="where to write the tuned policy")
+    t.add_argument("--seed", type=int, default=0)
     return p
 
 
@@ -31,7 +53,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "policies":
         return _policies()
+    if args.command == "tune":
+        return _tune(args)
     return _run(args)
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from cascade.tuning.tune import tune
+
+    try:
+        report = tune(
+            args.data,
+            args.policy,
+            target_quality=args.target_quality,
+            max_cost_pct=args.max_cost_pct,
+            out=args.out,
+            seed=args.seed,
+            half=args.half,
+            progress=True,
+        )
+    except (PolicyError, ValueError, FileNotFoundError) as exc:
+        print(f"\ncascade tune: {exc}", file=sys.stderr)
+        return 2
+    print(f"\n{report.summary()}")
+    return 0
 
 
 def _policies() -> int:

@@ -20,12 +20,14 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
     last: Result | None = None
     failures: list[ProviderError] = []
     for i, tier in enumerate(pol.tiers):
+        if tier.skip:
+            continue
         if not ctx.affordable(tier.samples * ctx.estimate(tier.model, tier.max_tokens)):
             return _stop_for_budget(ctx, i, tier.model, best)
         cands, errors = await sample_tier(ctx, i, tier)
         failures += errors
         if not cands:
-            if i < len(pol.tiers) - 1:
+            if i < _last(pol):
                 tracer.emit("escalate", tier=i, model=tier.model, reason="every call failed")
             continue
         try:
@@ -71,7 +73,7 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
         last = result
         if best is None or score >= best.score:
             best = result
-        if i < len(pol.tiers) - 1:
+        if i < _last(pol):
             tracer.emit(
                 "escalate",
                 tier=i,
@@ -149,3 +151,8 @@ def _all_failed(failures: list[ProviderError], pol: Policy) -> ProviderError:
     lines = dict.fromkeys(f"  {f}" for f in failures)
     msg = f"every tier of policy {pol.name!r} failed:\n" + "\n".join(lines)
     return type(last)(msg, model=last.model, status=last.status)
+
+
+def _last(pol: Policy) -> int:
+    """The index of the last tier that runs."""
+    return max(i for i, t in enumerate(pol.tiers) if not t.skip)

@@ -23,7 +23,11 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
 class Tier(BaseModel):
-    """One rung of the ladder: a litellm model string and how its answers are accepted."""
+    """One rung of the ladder: a litellm model string and how its answers are accepted.
+
+    ``skip = true`` leaves the tier out of the cascade (the tuner sets it on a tier that would
+    never be worth calling), while keeping the ladder's positions for ``models=`` overrides.
+    """
 
     model_config = _FROZEN
 
@@ -33,6 +37,7 @@ class Tier(BaseModel):
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     max_tokens: int = Field(1024, ge=1)
     timeout_s: float = Field(60.0, gt=0.0)
+    skip: bool = False
 
 
 class Price(BaseModel):
@@ -92,10 +97,13 @@ class Policy(BaseModel):
     retries: int = Field(2, ge=0, le=10)
     system: str | None = None
     prices: dict[str, Price] = Field(default_factory=dict)
+    provenance: dict[str, Any] = Field(default_factory=dict)
     _built: tuple[tuple[VerifierSpec, ...], tuple[Verifier, ...]] | None = PrivateAttr(None)
 
     def model_post_init(self, context: Any) -> None:
         """Build the verifiers now, so that a bad kind or parameter fails at load time."""
+        if all(t.skip for t in self.tiers):
+            raise PolicyError("every tier is skipped; at least one must run", field="tiers")
         _ = self.built_verifiers
 
     @property

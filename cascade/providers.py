@@ -104,6 +104,7 @@ class LiteLLMProvider:
     async def complete(self, request: CallRequest) -> Completion:
         """Call the model once; costs come from litellm's cost map."""
         litellm = _litellm()
+        _ensure_local(request.model)
         kwargs: dict[str, Any] = {"max_tokens": request.max_tokens, "timeout": request.timeout_s}
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
@@ -129,6 +130,7 @@ class LiteLLMProvider:
     def price(self, model: str) -> TokenPrices | None:
         """Per-token (input, output) price from litellm's bundled cost map, or None."""
         if model not in self._prices:
+            _ensure_local(model)
             self._prices[model] = _map_price(model)
         return self._prices[model]
 
@@ -157,6 +159,14 @@ def _supported(litellm: Any, model: str, extra: Mapping[str, Any]) -> dict[str, 
     elif fmt.get("type") == "json_schema" and not with_schema:
         out["response_format"] = {"type": "json_object"}
     return out
+
+
+def _ensure_local(model: str) -> None:
+    """Register the keyless local provider the first time a ``local/...`` model is used."""
+    if model.startswith("local/"):
+        from cascade.local import register
+
+        register()
 
 
 def _map_price(model: str) -> TokenPrices | None:
@@ -203,8 +213,9 @@ def _key_message(model: str, original: str) -> str:
         missing = []
     var = " or ".join(missing) if missing else "the provider's API key variable"
     return (
-        f"no valid API key for {model!r}: set {var} in the environment, or pass "
-        f"models=[...] (--models) for a provider you have a key for "
+        f"no valid API key for {model!r}: set {var} in the environment; or pass "
+        f"models=[...] (--models) for a provider you have a key for; or run keyless on small "
+        f"local models with ladder='local' (--ladder local; pip install 'tiercascade[local]') "
         f"(provider said: {original[:200]})"
     )
 

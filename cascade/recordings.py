@@ -8,6 +8,7 @@ the file, the line and the field.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -280,3 +281,18 @@ def _sample(fields: Fields) -> Sample:
         latency_s=fields.optional_number("latency_s"),
         confidence=fields.optional_number("confidence", signed=True),
     )
+
+
+def halve(records: Iterable[Record], which: int, seed: int = 0) -> list[Record]:
+    """One half (0 or 1) of the records, split by a seeded hash of their ids.
+
+    Tuning on one half and evaluating on the other (``cascade tune --half 0``, then
+    ``python -m benchmarks --half 1``) keeps the evaluation on prompts the tuner never saw.
+    """
+    if which not in (0, 1):
+        raise ValueError(f"half must be 0 or 1, got {which}")
+    return [r for r in records if _half_of(r.id, seed) == which]
+
+
+def _half_of(record_id: str, seed: int) -> int:
+    return hashlib.sha256(f"{seed}:{record_id}".encode()).digest()[0] % 2

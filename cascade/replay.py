@@ -11,6 +11,7 @@ such as a judge) goes to ``verifier_provider`` when one is given, and is an erro
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -112,15 +113,7 @@ class ReplayProvider:
 
 
 def _with_model(request: CallRequest, model: str) -> CallRequest:
-    return CallRequest(
-        model,
-        request.messages,
-        request.max_tokens,
-        request.temperature,
-        request.timeout_s,
-        request.sample,
-        request.extra,
-    )
+    return dataclasses.replace(request, model=model)
 
 
 def _user_text(messages: Sequence[Mapping[str, Any]]) -> str:
@@ -181,11 +174,9 @@ class Returned:
 def returned_sample(result: Result, record: Record, models: Mapping[str, str]) -> Returned:
     """The recorded sample behind `result.text`, found exactly as the engine chose it.
 
-    The engine answers with candidate ``choice`` of the first verdict that names one, else
-    candidate 0, of the answering tier; the candidate's sample index gives the recorded sample.
+    ``result.choice`` is the candidate answered with; its sample index gives the recorded sample.
     """
-    pick = next((v.choice for v in result.verdicts if v.choice is not None), 0)
-    candidate = result.candidates[pick]
+    candidate = result.candidates[result.choice]
     name = models[candidate.model]
     sample = record.sample(name, candidate.sample)
     if sample.text != result.text or candidate.model != result.model:

@@ -254,3 +254,11 @@ def test_verifier_exception_propagates_with_trace_written(tmp_path: object) -> N
     with pytest.raises(RuntimeError, match="verifier bug"):
         eng.run("q", policy(verifiers=[broken]))
     assert [e.kind for e in events] == ["call"]  # type: ignore[attr-defined]
+
+
+def test_skipped_tiers_are_not_called() -> None:
+    pol = policy(threshold=0.9)
+    tiers = (pol.tiers[0], pol.tiers[1].model_copy(update={"skip": True}), pol.tiers[2])
+    s = Script({m: ["bad"] for m in LADDER})
+    r = engine(s).run("q", pol.model_copy(update={"tiers": tiers}))
+    assert [c.model for c in s.calls] == ["m/cheap", "m/top"] and r.model == "m/top"

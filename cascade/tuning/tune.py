@@ -1,0 +1,179 @@
+"""`tune`: learn a policy's per-tier thresholds from recordings and write a new policy file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cascade.errors import PolicyError
+from cascade.policy import Policy, PolicyRef, load_policy
+from cascade.recordings import find_recordings, halve
+from cascade.tuning.data import Dataset, from_recording
+from cascade.tuning.search import Choice, Objective, Validation, choose, cross_validate
+from cascade.tuning.simulate import Table
+from cascade.tuning.write import policy_toml
+
+MIN_PROMPTS = 30
+
+
+@dataclass(frozen=True)
+class TuneReport:
+    """What tuning chose, what it expects on unseen prompts, and where the policy was written."""
+
+    policy: Policy
+    choice: Choice
+    validation: Validation
+    prompts: int
+    out: Path | None
+
+    def summary(self) -> str:
+        """A short human-readable account."""
+        v = self.validation
+        th = ", ".join("skip" if not np.isfinite(t) else f"{t:.3f}" for t in self.choice.thresholds)
+        return (
+            f"tuned {self.policy.name!r} on {self.prompts} prompts: thresholds [{th}]\n"
+            f"held-out ({v.folds}-fold): accuracy {v.accuracy:.3f} "
+            f"[{v.accuracy_ci[0]:.3f}, {v.accuracy_ci[1]:.3f}] = "
+            f"{_pct(v.accuracy, v.top_accuracy)} of always-top ({v.top_accuracy:.3f}); "
+            f"cost {v.cost:.3g} USD/prompt [{v.cost_ci[0]:.3g}, {v.cost_ci[1]:.3g}] = "
+            f"{_pct(v.cost, v.top_cost)} of always-top"
+            + (f"\nwrote {self.out}" if self.out else "")
+        )
+
+
+def tune(
+    data: Sequence[str | Path],
+    policy: PolicyRef | None = None,
+    *,
+    target_quality: float = 0.99,
+    max_cost_pct: float | None = None,
+    out: str | Path | None = None,
+    folds: int = 5,
+    seed: int = 0,
+    half: int | None = None,
+    progress: bool = False,
+) -> TuneReport:
+    """Learn thresholds for ``policy`` from recordings (files or folders) and write a new TOML.
+
+    The objective is the least expected cost with accuracy at least ``target_quality`` times
+    always-top's, or, with ``max_cost_pct``, the best accuracy at most that share of always-top's
+    cost. ``half`` (0 or 1) tunes on that half of each recording (`cascade.recordings.half`),
+    keeping the other half for evaluation. The source policy is never changed. Raises
+    `PolicyError` when the data is too small.
+    """
+    objective = Objective(target_quality, max_cost_pct)
+    recordings = find_recordings([Path(p) for p in data])
+    if not recordings:
+        raise PolicyError(f"no recordings found in {', '.join(map(str, data))}", field="data")
+    source = load_policy(policy if policy is not None else recordings[0].manifest.task_kind)
+    tick = _ticker() if progress else None
+    sets = [
+        from_recording(
+            r, source, progress=tick, records=None if half is None else halve(r.records(), half)
+        )
+        for r in recordings
+    ]
+    dataset = _concat(sets)
+    if dataset.table.prompts < MIN_PROMPTS:
+        raise PolicyError(
+            f"{dataset.table.prompts} prompts are too few to tune on (at least {MIN_PROMPTS}, "
+            f"and at least {folds} per fold); add recordings or traces",
+            field="data",
+        )
+    choice = choose(dataset.table, objective)
+    validation = cross_validate(dataset.table, objective, folds=folds, seed=seed)
+    tuned = _apply(source, choice)
+    provenance = _provenance(source, dataset, objective, validation, seed)
+    tuned = tuned.model_copy(update={"provenance": provenance})
+    path = Path(out) if out is not None else None
+    if path is not None:
+        _write(path, tuned, provenance, policy)
+    return TuneReport(tuned, choice, validation, dataset.table.prompts, path)
+
+
+def _apply(policy: Policy, choice: Choice) -> Policy:
+    """The policy with tuned thresholds; a tier never worth calling is skipped."""
+    tiers = []
+    for tier, t in zip(policy.tiers, choice.thresholds, strict=True):
+        if np.isfinite(t) and t <= 1.0:
+            tiers.append(tier.model_copy(update={"threshold": float(t), "skip": False}))
+        else:
+            tiers.append(tier.model_copy(update={"threshold": 1.0, "skip": True}))
+    return policy.model_copy(update={"tiers": tuple(tiers), "name": f"{policy.name}-tuned"})
+
+
+def _provenance(
+    source: Policy, data: Dataset, objective: Objective, v: Validation, seed: int
+) -> dict[str, object]:
+    return {
+        "source_policy": source.name,
+        "data": data.sources,
+        "prompts": data.table.prompts,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "objective": (
+            f"least cost at accuracy >= {objective.target} x always-top"
+            if objective.max_cost_pct is None
+            else f"best accuracy at cost <= {objective.max_cost_pct}% of always-top"
+        ),
+        "validation": f"{v.folds}-fold cross-validation, seed {seed}",
+        "expected_accuracy": round(v.accuracy, 4),
+        "expected_accuracy_ci95": [round(v.accuracy_ci[0], 4), round(v.accuracy_ci[1], 4)],
+        "expected_cost_usd": v.cost,
+        "expected_cost_ci95": [v.cost_ci[0], v.cost_ci[1]],
+        "always_top_accuracy": round(v.top_accuracy, 4),
+        "always_top_cost_usd": v.top_cost,
+    }
+
+
+def _write(
+    path: Path, tuned: Policy, provenance: dict[str, object], source: PolicyRef | None
+) -> None:
+    if isinstance(source, (str, Path)) and Path(source).expanduser().resolve() == path.resolve():
+        raise PolicyError(
+            "the tuned policy would overwrite its source; choose another --out", field="out"
+        )
+    without = tuned.model_copy(update={"provenance": {}})
+    path.write_text(policy_toml(without, provenance), encoding="utf-8")
+
+
+def _concat(sets: list[Dataset]) -> Dataset:
+    tiers = {d.table.tiers for d in sets}
+    if len(tiers) > 1:
+        raise PolicyError(
+            "recordings with different numbers of models cannot be tuned together: "
+            + ", ".join(f"{d.sources[0]}: {d.table.tiers}" for d in sets),
+            field="data",
+        )
+    t = Table(
+        np.concatenate([d.table.scores for d in sets]),
+        np.concatenate([d.table.correct for d in sets]),
+        np.concatenate([d.table.costs for d in sets]),
+    )
+    return Dataset(
+        t,
+        sum((d.prompts for d in sets), []),
+        sum((d.ids for d in sets), []),
+        sum((d.sources for d in sets), []),
+        sets[0].models,
+    )
+
+
+def _pct(x: float, top: float) -> str:
+    return f"{100 * x / top:.1f}%" if top else "n/a"
+
+
+def _ticker() -> Callable[[int], None]:
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        print(f"\rcascade tune: {done} replays", end="", file=sys.stderr, flush=True)
+
+    return tick

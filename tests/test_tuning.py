@@ -1,0 +1,163 @@
+"""Offline tuning: simulation, threshold search, validation, the tuned policy file and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import cascade
+from cascade import Policy, PolicyError, Tier, VerifierSpec
+from cascade.cli import main
+from cascade.tuning.search import NEVER, Objective, choose, cross_validate, grid, sweep
+from cascade.tuning.simulate import Table, simulate
+from cascade.tuning.tune import tune
+from tests.benchmarks.replay_builders import record, write
+
+
+def _table(
+    scores: list[list[float]], correct: list[list[bool]], costs: list[float] = (1.0, 10.0, 100.0)
+) -> Table:  # type: ignore[assignment]
+    s = np.array(scores, dtype=float)
+    return Table(s, np.array(correct), np.tile(np.array(costs, dtype=float), (len(s), 1)))
+
+
+def test_simulate_stops_at_the_first_accepting_tier_and_pays_up_to_it() -> None:
+    t = _table(
+        [[0.9, 0.1, 0.0], [0.2, 0.8, 0.0], [0.1, 0.1, 0.0]],
+        [[True, False, True], [False, True, True], [False, False, False]],
+    )
+    out = simulate(t, np.array([0.5, 0.5, 0.0]))
+    assert list(out.stop_tier) == [0, 1, 2]
+    assert out.accuracy == pytest.approx(2 / 3) and out.cost == pytest.approx((1 + 11 + 111) / 3)
+    skipped = simulate(t, np.array([0.5, NEVER, 0.0]))  # tier 1 skipped: not called, not paid
+    assert list(skipped.stop_tier) == [0, 2, 2]
+    assert skipped.cost == pytest.approx((1 + 101 + 101) / 3)
+
+
+tables = st.integers(2, 30).flatmap(
+    lambda n: st.tuples(
+        hnp.arrays(float, (n, 3), elements=st.floats(0, 1)),
+        hnp.arrays(bool, (n, 3)),
+        hnp.arrays(float, (n, 3), elements=st.floats(0, 5)),
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables, st.integers(0, 1), st.sampled_from([0.0, 0.5, 1.0, NEVER]))
+def test_sweep_agrees_with_simulate(
+    data: tuple[np.ndarray, np.ndarray, np.ndarray], k: int, other: float
+) -> None:
+    table = Table(*data)
+    th = np.array([other, other, 0.0])
+    axis = grid(table.scores[:, k], 8)
+    acc, cost = sweep(table, th, k, axis)
+    for j, value in enumerate(axis):
+        trial = th.copy()
+        trial[k] = value
+        out = simulate(table, trial)
+        assert acc[j] == pytest.approx(out.accuracy) and cost[j] == pytest.approx(out.cost)
+
+
+def test_choose_accepts_confident_cheap_answers_and_meets_the_target() -> None:
+    rng = np.random.default_rng(0)
+    n = 200
+    cheap_right = rng.random(n) < 0.6
+    scores = np.stack([np.where(cheap_right, 0.9, 0.3), np.full(n, 0.5), np.zeros(n)], axis=1)
+    correct = np.stack([cheap_right, rng.random(n) < 0.5, np.ones(n, bool)], axis=1)
+    t = Table(scores, correct, np.tile([1.0, 10.0, 100.0], (n, 1)))
+    best = choose(t, Objective(0.99))
+    assert best.feasible and best.outcome.accuracy == 1.0
+    # tier 1 is never worth calling: escalated prompts go straight to the top
+    assert best.outcome.cost == pytest.approx(1 + (1 - cheap_right.mean()) * 100)
+    assert best.thresholds[1] == NEVER
+    capped = choose(t, Objective(max_cost_pct=10))
+    assert capped.outcome.cost <= 10.0 + 1e-9
+    v = cross_validate(t, Objective(0.99), folds=4)
+    assert v.accuracy == 1.0 and v.accuracy_ci[0] <= v.accuracy <= v.accuracy_ci[1]
+
+
+def _recording(folder: Path, n: int) -> Path:
+    """Math prompts where the cheap model's samples agree exactly when it is right."""
+    recs = []
+    for i in range(n):
+        easy = i % 2 == 0
+        small = (
+            [("The answer is 5", True, 1e-6)] * 3
+            if easy
+            else [
+                ("The answer is 1", False, 1e-6),
+                ("The answer is 2", False, 1e-6),
+                ("The answer is 3", False, 1e-6),
+            ]
+        )
+        recs.append(
+            record(
+                f"q{i}",
+                f"What is {i}+5-{i}?",
+                {
+                    "small": small,
+                    "mid": [("The answer is 5", True, 1e-4)] * 3,
+                    "big": [("The answer is 5", True, 1e-3)] * 3,
+                },
+            )
+        )
+    return write(folder, recs)
+
+
+POLICY = Policy(
+    name="toy-vote",
+    task_kind="math",
+    tiers=tuple(Tier(model=m, samples=3, threshold=0.5) for m in ("a/s", "a/m", "a/b")),
+    verifiers=(VerifierSpec(kind="vote"),),
+)
+
+
+def test_tune_writes_a_loadable_policy_with_provenance(tmp_path: Path) -> None:
+    data = _recording(tmp_path, 60)
+    out = tmp_path / "tuned.toml"
+    report = tune([data], POLICY, out=out)
+    tuned = cascade.load_policy(out)
+    assert [t.model for t in tuned.tiers] == ["a/s", "a/m", "a/b"]  # the source ladder is kept
+    assert tuned.tiers[0].threshold > 1 / 3 and not tuned.tiers[0].skip
+    assert tuned.provenance["source_policy"] == "toy-vote" and tuned.provenance["prompts"] == 60
+    assert "toy (" in tuned.provenance["data"][0]
+    assert report.validation.accuracy == 1.0
+    assert report.validation.cost < report.validation.top_cost
+    assert POLICY.tiers[0].threshold == 0.5  # the source policy is unchanged
+
+
+def test_tune_refuses_too_little_data_and_overwriting_its_source(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="too few"):
+        tune([_recording(tmp_path, 10)], POLICY)
+    src = tmp_path / "src.toml"
+    src.write_text(
+        'name = "s"\ntask_kind = "math"\n[[tiers]]\nmodel = "a/x"\n[[tiers]]\n'
+        'model = "a/y"\n[[tiers]]\nmodel = "a/z"\n[[verifiers]]\nkind = "vote"\n'
+    )
+    (tmp_path / "big").mkdir()
+    with pytest.raises(PolicyError, match="overwrite"):
+        tune([_recording(tmp_path / "big", 40)], src, out=src)
+
+
+def test_cli_tune_on_one_half(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = _recording(tmp_path, 80)
+    out = tmp_path / "t.toml"
+    src = tmp_path / "src.toml"
+    src.write_text(
+        'name = "s"\ntask_kind = "math"\n[[tiers]]\nmodel = "a/x"\nsamples = 3\n'
+        '[[tiers]]\nmodel = "a/y"\n[[tiers]]\nmodel = "a/z"\n'
+        '[[verifiers]]\nkind = "vote"\n'
+    )
+    assert (
+        main(["tune", "--data", str(data), "--policy", str(src), "--half", "0", "--out", str(out)])
+        == 0
+    )
+    assert "held-out" in capsys.readouterr().out
+    assert cascade.load_policy(out).provenance["prompts"] < 80
+    assert main(["tune", "--data", str(tmp_path / "missing.jsonl")]) == 2
