@@ -155,13 +155,10 @@ def _concat(sets: list[Dataset]) -> Dataset:
         np.concatenate([d.table.correct for d in sets]),
         np.concatenate([d.table.costs for d in sets]),
     )
-    return Dataset(
-        t,
-        sum((d.prompts for d in sets), []),
-        sum((d.ids for d in sets), []),
-        sum((d.sources for d in sets), []),
-        sets[0].models,
-    )
+    def joined(field: str) -> list[str]:
+        return list(itertools.chain.from_iterable(getattr(d, field) for d in sets))
+
+    return Dataset(t, joined("prompts"), joined("ids"), joined("sources"), sets[0].models)
 
 
 def _pct(x: float, top: float) -> str:
