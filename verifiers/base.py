@@ -1,4 +1,8 @@
-"""What a verifier sees (`Task`, `Candidate`), what it returns (`Verdict`), and its protocol."""
+"""What a verifier sees (`Task`, `Candidate`), what it returns (`Verdict`), and its protocol.
+
+`Combinable` (the operators ``&``, ``|``, ``~``) lives here so that `FunctionVerifier` has them
+too; the groups it builds are in `cascade.verifiers.combine`, imported when an operator is used.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ import inspect
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from cascade.verifiers.combine import AllOf, AnyOf
 
 Message = Mapping[str, Any]
 Complete = Callable[..., Awaitable["Candidate"]]
@@ -94,8 +101,47 @@ class Verifier(Protocol):
     ) -> Verdict | Awaitable[Verdict]: ...
 
 
-class FunctionVerifier:
-    """Wraps a plain function returning a `Verdict`, a bool or a score in [0, 1]."""
+class Combinable:
+    """Gives a verifier the operators ``&``, ``|`` and ``~``."""
+
+    name: str
+
+    def __and__(self, other: object) -> AllOf:
+        """Both must pass; the score is the lesser."""
+        from cascade.verifiers.combine import AllOf
+
+        return AllOf(self, other) if callable(other) else NotImplemented
+
+    def __rand__(self, other: object) -> AllOf:
+        """``function & verifier``."""
+        from cascade.verifiers.combine import AllOf
+
+        return AllOf(other, self) if callable(other) else NotImplemented
+
+    def __or__(self, other: object) -> AnyOf:
+        """Either may pass; the score is the greater."""
+        from cascade.verifiers.combine import AnyOf
+
+        return AnyOf(self, other) if callable(other) else NotImplemented
+
+    def __ror__(self, other: object) -> AnyOf:
+        """``function | verifier``."""
+        from cascade.verifiers.combine import AnyOf
+
+        return AnyOf(other, self) if callable(other) else NotImplemented
+
+    def __invert__(self) -> Combinable:
+        """Passes when this fails; the score is ``1 - score``."""
+        from cascade.verifiers.combine import Not
+
+        return Not(self)
+
+
+class FunctionVerifier(Combinable):
+    """Wraps a plain function returning a `Verdict`, a bool or a score in [0, 1].
+
+    Like the built-in verifiers it composes with ``&``, ``|`` and ``~``: ``as_verifier(f) & g``.
+    """
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None, threshold: float = 0.5):
         self.fn = fn

@@ -8,11 +8,12 @@
 
 Nested groups of one kind are flattened (`(a & b) & c` is one group of three) and `~~a` is `a`.
 Plain functions are accepted on either side of an operator; two plain functions have no
-operators, so write ``AllOf(f, g)``, ``AnyOf(f, g)``, ``not_(f)``. A group's parts run
-concurrently and their verifying costs add up. A group's answer (`choice`, `value`) comes from
-its parts: passing parts first, and among them the first that parsed a value (so that `value`
-belongs to the candidate `choice` names), else the first that chose a candidate. ``~a`` chooses
-nothing: the candidate ``a`` would pick is the one ``~a`` rejects.
+operators, so wrap one (``as_verifier(f) & g``: a `FunctionVerifier` has them) or write
+``AllOf(f, g)``, ``AnyOf(f, g)``, ``not_(f)``. A group's parts run concurrently and their
+verifying costs add up. A group's answer (`choice`, `value`) comes from its parts: passing parts
+first, and among them the first that parsed a value (so that `value` belongs to the candidate
+`choice` names), else the first that chose a candidate. ``~a`` chooses nothing: the candidate
+``a`` would pick is the one ``~a`` rejects.
 
 In TOML: ``kind = "all"`` (or ``"any"``) with ``of = [{kind = "schema"}, {kind = "non_empty"}]``,
 ``kind = "not"`` with ``of = {kind = "..."}``; each takes an optional ``name``.
@@ -24,36 +25,18 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from cascade.verifiers.base import Candidate, Task, Verdict, Verifier, as_verifier, run_verifier
+from cascade.verifiers.base import (
+    Candidate,
+    Combinable,
+    Task,
+    Verdict,
+    Verifier,
+    as_verifier,
+    run_verifier,
+)
 from cascade.verifiers.registry import build, register
 
 __all__ = ["AllOf", "AnyOf", "Combinable", "Not", "all_", "any_", "not_"]
-
-
-class Combinable:
-    """Gives a verifier the operators ``&``, ``|`` and ``~``."""
-
-    name: str
-
-    def __and__(self, other: object) -> AllOf:
-        """Both must pass; the score is the lesser."""
-        return AllOf(self, other) if callable(other) else NotImplemented
-
-    def __rand__(self, other: object) -> AllOf:
-        """``function & verifier``."""
-        return AllOf(other, self) if callable(other) else NotImplemented
-
-    def __or__(self, other: object) -> AnyOf:
-        """Either may pass; the score is the greater."""
-        return AnyOf(self, other) if callable(other) else NotImplemented
-
-    def __ror__(self, other: object) -> AnyOf:
-        """``function | verifier``."""
-        return AnyOf(other, self) if callable(other) else NotImplemented
-
-    def __invert__(self) -> Combinable:
-        """Passes when this fails; the score is ``1 - score``."""
-        return Not(self)
 
 
 class _Group(Combinable):

@@ -79,12 +79,20 @@ def _top_level(line: str) -> bool:
     return bool(line) and not line[0].isspace()
 
 
+def _is_session(body: str) -> bool:
+    """Whether a block is an interactive session (``>>> f(1)`` over its output), not a program.
+
+    Only the first line decides: a function whose docstring holds doctests is still code.
+    """
+    return body.lstrip().startswith(">>>")
+
+
 def _code_blocks(fences: list[Fence]) -> list[str]:
-    """The bodies of fences that may hold Python, dedented, without doctest sessions."""
+    """The bodies of fences that may hold Python, dedented, without interactive sessions."""
     return [
         textwrap.dedent(fence.body).strip("\n")
         for fence in fences
-        if fence.lang in _CODE_LANGS and fence.body.strip() and ">>> " not in fence.body
+        if fence.lang in _CODE_LANGS and fence.body.strip() and not _is_session(fence.body)
     ]
 
 

@@ -3,9 +3,10 @@
 Each sample's answer is keyed per task kind (see `cascade.verifiers.extract`): math by its
 final number, choice by option letter (options from ``public`` or the prompt), json by canonical
 JSON, qa by normalized short answer, ``default`` by the whole normalized text. Code is keyed by
-behaviour: every program runs in the sandbox on the calls of the prompt's visible examples and
-programs with equal results form a group (without such calls, by `code_key`, the normalized
-syntax tree). A sample with no answer counts in the denominator but joins no group.
+behaviour: every program runs in the sandbox, after the prompt's setup code, on the calls of the
+prompt's visible examples (both read by `cascade.verifiers.examples`), and programs with equal
+results form a group (without such calls, by `code_key`, the normalized syntax tree). A sample
+with no answer counts in the denominator but joins no group.
 
 Score: the winning group's size over k. For code, that share is multiplied by the share of the
 visible examples the group reproduces, and the winner is the group with the highest product: a
@@ -21,30 +22,32 @@ examples reproduced, which a single sample can still be measured on.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cascade.verifiers.base import Candidate, Task, Verdict
-from cascade.verifiers.combine import Combinable
+from cascade.verifiers.base import Candidate, Combinable, Task, Verdict
+from cascade.verifiers.examples import (
+    defined_names,
+    entry_point,
+    find_examples,
+    parameters,
+    setup_code,
+)
 from cascade.verifiers.extract import (
     choices_from_prompt,
     code_key,
     extract_answer,
     extract_code,
 )
-from cascade.verifiers.extract_fences import fenced_blocks
 from cascade.verifiers.extract_qa import normalize_text
 from cascade.verifiers.registry import register
 from cascade.verifiers.sandbox import Limits, SandboxError
 from cascade.verifiers.vote_code import Behaviour, CodeRunner
-from cascade.verifiers.vote_examples import defined_names, find_examples
 
-__all__ = ["Group", "Vote", "tally", "task_code", "vote"]
+__all__ = ["Group", "Vote", "tally", "vote"]
 
 _KINDS = ("math", "choice", "qa", "json", "code", "default")
-_PYTHON = {"python", "py", "python3", "py3", ""}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,42 +72,6 @@ def tally(keys: Sequence[Any], quality: Mapping[Any, float] | None = None) -> li
     groups = [Group(key, tuple(ids), (quality or {}).get(key, 1.0)) for key, ids in members.items()]
     k = max(len(keys), 1)
     return sorted(groups, key=lambda g: (-g.weight(k), -g.quality, -len(g.members), g.members[0]))
-
-
-def task_code(task: Task) -> str:
-    """The Python a code task's prompt gives (its fenced blocks that parse), joined."""
-    blocks = [f.body for f in fenced_blocks(task.prompt) if f.lang in _PYTHON]
-    return "\n\n".join(b for b in blocks if defined_names(b) or _parses(b))
-
-
-def _parses(code: str) -> bool:
-    try:
-        ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
-
-
-def _arity(code: str, name: str | None) -> int | None:
-    """The number of positional parameters of top-level function ``name`` in ``code``."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    defs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
-    return len(defs[-1].args.posonlyargs) + len(defs[-1].args.args) if defs else None
-
-
-def _entry_point(task: Task, prefix: str) -> str | None:
-    given = task.public.get("entry_point")
-    if isinstance(given, str) and given:
-        return given
-    try:
-        tree = ast.parse(prefix)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    defs = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    return defs[-1] if defs else None
 
 
 class Vote(Combinable):
@@ -156,13 +123,14 @@ class Vote(Combinable):
         self, texts: Sequence[str], task: Task
     ) -> tuple[list[Any], dict[Any, float], str, list[Any]]:
         """Behaviour keys with each key's share of examples reproduced, a note, the programs."""
-        prefix = task_code(task)
-        entry = _entry_point(task, prefix)
+        entry = entry_point(task)
+        prefix = setup_code(task.prompt, entry)
         codes = [extract_code(text, entry) for text in texts]
-        names = set(defined_names(prefix)) | ({entry} if entry else set())
+        arity = parameters(task.prompt)
+        names = set(arity) | ({entry} if entry else set())
         for code in codes:
             names |= defined_names(code or "")
-        single = entry if _arity(prefix, entry) == 1 else None
+        single = entry if entry and arity.get(entry) == 1 else None
         examples = find_examples(task.prompt, names, single) if self.examples else ()
         syntax = [None if code is None else code_key(code) for code in codes]
         if not examples:

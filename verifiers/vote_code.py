@@ -2,9 +2,9 @@
 
 One sandbox run per distinct program (up to ``concurrency`` at once) evaluates every example
 call in turn and reports, for each, a canonical text of the result (or ``!ErrorName``) and
-whether it equals the expected result (None when none is stated). The task's own code (the
-prompt's fenced Python) runs first, so that helpers and imports it gives are there, as they
-would be when the completed file is used. Outputs are cached per (program, example).
+whether it equals the expected result (None when none is stated). The task's setup code (the
+prompt's imports and finished helpers) runs first, so that they are there, as they would be
+when the completed file is used. Outputs are cached per (program, example).
 Results are reported on stdout in lines tagged with a per-run random tag; the candidate's own
 prints go nowhere.
 """
@@ -19,9 +19,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cascade.verifiers.examples import Example
 from cascade.verifiers.extract_code import code_key
 from cascade.verifiers.sandbox import Limits, arun_python
-from cascade.verifiers.vote_examples import Example
 
 __all__ = ["Behaviour", "CodeRunner", "Outcome"]
 

@@ -6,8 +6,12 @@ import math
 
 import pytest
 from cascade.verifiers import (
+    AllOf,
+    AnyOf,
     Candidate,
+    Combinable,
     FunctionVerifier,
+    Not,
     Task,
     Verdict,
     as_verifier,
@@ -46,6 +50,31 @@ async def test_plain_functions_are_wrapped() -> None:
     assert (await run_verifier(v, cands("a"), TASK)).score == 1.0
     verdict = await run_verifier(as_verifier(half), cands("a"), TASK)
     assert (verdict.score, verdict.passed, verdict.name) == (0.5, True, "half")
+
+
+async def test_wrapped_functions_combine_with_operators() -> None:
+    def yes(cs: object, task: object) -> bool:
+        return True
+
+    def no(cs: object, task: object) -> bool:
+        return False
+
+    wrapped = as_verifier(yes)
+    assert isinstance(wrapped, Combinable)
+    both, either, inverted = wrapped & no, no | wrapped, ~as_verifier(no)
+    assert isinstance(both, AllOf) and both.name == "yes&no"
+    assert isinstance(either, AnyOf) and either.name == "no|yes"
+    assert isinstance(inverted, Not) and inverted.name == "~no"
+    assert not (await run_verifier(both, cands("a"), TASK)).passed
+    assert (await run_verifier(either, cands("a"), TASK)).passed
+    assert (await run_verifier(inverted, cands("a"), TASK)).score == 1.0
+    assert ~inverted is inverted.part and ~~wrapped is wrapped
+
+
+def test_combinable_is_one_class_wherever_it_is_imported() -> None:
+    from cascade.verifiers import base, combine
+
+    assert Combinable is base.Combinable is combine.Combinable
 
 
 async def test_bad_return_type_is_a_clear_error() -> None:

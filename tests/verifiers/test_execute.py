@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from cascade.verifiers.base import Candidate, Task, Verdict
 from cascade.verifiers.combine import AllOf
-from cascade.verifiers.execute import SLOTS, Execute, entry_point, execute, prompt_tests
+from cascade.verifiers.examples import Example
+from cascade.verifiers.execute import SLOTS, Execute, assertion, execute, prompt_tests
 from cascade.verifiers.nonempty import NonEmpty
 from cascade.verifiers.registry import build
 
-QUICK: dict[str, Any] = {"timeout_s": 1.0, "memory_mb": 256}
+QUICK: dict[str, Any] = {"timeout_s": 2.0, "memory_mb": 256}
 SUFFIX = (
     "\nThe above is an incomplete Python code fragment. "
     "Return the complete and correct code with no additional text."
@@ -79,66 +80,51 @@ def test_doctests_become_assertions() -> None:
 
 
 @pytest.mark.parametrize(
-    ("line", "entry", "test"),
-    [  # example lines of HumanEval prompts (69, 77, 134, 97, 98, 79, 144, 150, 145, 96, 155, 32)
-        ("    search([5, 5, 4, 4, 4]) == -1", "search", "assert search([5, 5, 4, 4, 4]) == -1"),
-        ("    iscube(180) ==> False", "iscube", "assert iscube(180) == False"),
-        ('    check("apple pi e") ➞ True', "check", "assert check('apple pi e') == True"),
-        ("    multiply(14,-15) should return 20.", "multiply", "assert multiply(14, -15) == 20"),
-        ("    count_upper('aBCdEf') returns 1", "count_upper", "assert count_upper('aBCdEf') == 1"),
-        ('    d2b(15)   # returns "db1111db"', "d2b", "assert d2b(15) == 'db1111db'"),
-        ('    simplify("1/5", "5/1") = True', "simplify", "assert simplify('1/5', '5/1') == True"),
-        ("    for x_or_y(7, 34, 12) == 34", "x_or_y", "assert x_or_y(7, 34, 12) == 34"),
-        ("    >>> order([]) == []", "order", "assert order([]) == []"),
-        ("    count_up_to(5) => [2,3]", "count_up_to", "assert count_up_to(5) == [2, 3]"),
-        ("    even_odd(-12) ==> (1, 1)", "even_odd", "assert even_odd(-12) == (1, 1)"),
-        ("assert f(1, n=2) == 3, 4", "f", "assert f(1, n=2) == (3, 4)"),
-        ("    f(2) == 0.5 # a half", "f", "assert abs(f(2) - 0.5) <= 1e-6 * max(1.0, abs(0.5))"),
+    ("example", "test"),
+    [
+        (("search([5, 5, 4, 4, 4])", "-1"), "assert search([5, 5, 4, 4, 4]) == -1"),
+        (("even_odd(-12)", "(1, 1)"), "assert even_odd(-12) == (1, 1)"),
+        (("set(f([1, 1]))", "set([1])"), "assert set(f([1, 1])) == set([1])"),
+        (("f(2) == 3", "False"), "assert (f(2) == 3) == False"),
+        (("f(2)", "0.5"), "assert abs(f(2) - 0.5) <= 1e-6 * max(1.0, abs(0.5))"),
         (
-            "    >>> round(find_zero([1, 2]), 2) # f(x) = 1 + 2x\n    -0.5",
-            "find_zero",
+            ("round(find_zero([1, 2]), 2)", "-0.5"),
             "assert abs(round(find_zero([1, 2]), 2) - -0.5) <= 1e-6 * max(1.0, abs(-0.5))",
         ),
+        (("f(1) + f(2)", "3.5"), "assert abs((f(1) + f(2)) - 3.5) <= 1e-6 * max(1.0, abs(3.5))"),
+        (("f(2)", None), None),
+        (("f(2", "1"), None),
     ],
 )
-def test_example_lines(line: str, entry: str, test: str) -> None:
-    assert prompt_tests(line, entry) == [test]
+def test_examples_become_assertions(example: tuple[str, str | None], test: str | None) -> None:
+    assert assertion(Example(*example)) == test
 
 
-@pytest.mark.parametrize(
-    ("line", "entry"),
-    [
-        ("    double_the_difference([1, 3, 2, 0]) == 1 + 9 + 0 + 0 = 10", None),  # not a literal
-        ('    find_max(["aaaaaaa", "bb" ,"cc"]) == ""aaaaaaa"', None),  # HumanEval/158's typo
-        ('    assert list_sort(["aa", "a", "aaa"]) => ["aa"]', "sorted_list_sum"),
-        ("    f(x) == 3", "f"),  # not a constant argument
-        ("    f(1).real == 3", "f"),
-        ("    print(f(1)) -> 3", "f"),
-        ("def f(a) -> None", "f"),
-        ("    >>> f(2)", "f"),  # no expected output
-        ("    >>> f(2) == 3\n    False", "f"),  # a comparison with its output
-        ("    len([1, 2]) == 2", None),
-    ],
+def test_only_examples_of_the_entry_point_with_a_result_are_tests() -> None:
+    prompt = ">>> f(1)\n2\n>>> g(1)\n3\n>>> f(2)\n>>> f(3) == 4"
+    assert prompt_tests(prompt, "f") == ["assert f(1) == 2", "assert f(3) == 4"]
+    pluck = (
+        '```python\ndef pluck(arr):\n    """\n    Input: [4,2,3]\n    Output: [2, 1]\n    """\n```'
+    )
+    assert prompt_tests(pluck) == ["assert pluck([4, 2, 3]) == [2, 1]"]  # HumanEval/68
+    assert prompt_tests("Write a function to add numbers.") == []
+
+
+MBPP = (
+    "Write a function to add two numbers.\nYour code should pass these tests:\n"
+    "assert add(1, 2) == 3\nassert add(0, 0) == 0\nassert len([1]) == 1\nassert other(1) == 2"
 )
-def test_lines_that_are_not_examples(line: str, entry: str | None) -> None:
-    assert prompt_tests(line, entry) == []
-
-
-def test_entry_point() -> None:
-    assert entry_point(code_task(SEARCH, entry="given")) == "given"
-    assert entry_point(code_task(BELOW_ZERO)) == "below_zero"
-    two = "```python\ndef encode(s):\n    return s[::-1]\n\n\ndef decode(s):\n    '''Undo.'''\n```"
-    assert entry_point(code_task(two)) == "decode"  # the function left to write
-    assert entry_point(code_task("def broken(x:\n    pass")) == "broken"
-    assert entry_point(code_task("Write a function to add numbers.")) is None
 
 
 def test_without_an_entry_point_the_most_called_name_is_tested() -> None:
-    mbpp = (
-        "Write a function to add two numbers.\nYour code should pass these tests:\n"
-        "assert add(1, 2) == 3\nassert add(0, 0) == 0\nassert len([1]) == 1\nassert other(1) == 2"
-    )
-    assert prompt_tests(mbpp) == ["assert add(1, 2) == 3", "assert add(0, 0) == 0"]
+    assert prompt_tests(MBPP) == ["assert add(1, 2) == 3", "assert add(0, 0) == 0"]
+
+
+async def test_an_mbpp_prompt_without_a_def_is_tested_on_its_asserts() -> None:
+    texts = ("def add(a, b):\n    return a - b", "def add(a, b):\n    return a + b")
+    v = await run(*texts, on=code_task(MBPP))
+    assert (v.score, v.choice) == (1.0, 1)
+    assert v.reason.startswith("2 example(s) from the prompt; candidate 0: 1/2 tests passed")
 
 
 # --- scoring ------------------------------------------------------------------------------------

@@ -37,6 +37,34 @@ def test_definition_beats_usage_example() -> None:
     assert extract_code(text) == FUNC
 
 
+# llama-2-70b-chat's answer to mbpp.dev.387 (routerbench-mbpp-dev), shortened: the function's
+# docstring holds a doctest, and a usage line follows in a second block.
+DOCTESTED = (
+    " Sure! Here's a function that should do what you're asking for:\n```\n"
+    "def consecutive_pairs(lst):\n"
+    '    """\n    Returns a list of all pairs of consecutive items in the given list.\n\n'
+    "    Example:\n    >>> consecutive_pairs([1, 2, 3, 4, 5])\n"
+    '    [[1, 2], [2, 3], [3, 4], [4, 5]]\n    """\n'
+    "    return [(lst[i], lst[i+1]) for i in range(len(lst) - 1)]\n```\n"
+    "Here's an example usage of the function:\n```\n"
+    "print(consecutive_pairs([1, 2, 3, 4, 5]))  # Output: [[1, 2], [2, 3], [3, 4], [4, 5]]\n"
+    "```\nI hope this helps!"
+)
+
+
+def test_code_whose_docstring_has_doctests_is_still_code() -> None:
+    code = extract_code(DOCTESTED)
+    assert code is not None and code.startswith("def consecutive_pairs(lst):")
+    assert code.endswith("for i in range(len(lst) - 1)]")
+    assert extract_code(DOCTESTED, "consecutive_pairs") == code
+
+
+def test_only_blocks_starting_with_a_prompt_are_sessions() -> None:
+    session = "```python\n\n>>> import os\n>>> add(1, 2)\n3\n```\n"
+    assert extract_code(session) is None
+    assert extract_code(session + f"```python\n{FUNC}\n```") == FUNC
+
+
 def test_other_languages_are_not_python_code() -> None:
     assert extract_code("```cpp\nint main() { return 0; }\n```") is None
     assert extract_code("```js\nfunction f() {}\n```\n```python\nx = 1\n```") == "x = 1"
