@@ -130,10 +130,17 @@ class Policy(BaseModel):
         if not models:
             raise PolicyError("models must name at least one litellm model string", field="models")
         m, n = len(self.tiers), len(models)
-        ranks = [m - 1] if n == 1 else [round(i * (m - 1) / (n - 1)) for i in range(n)]
+        ranks = tier_ranks(m, n)
         pairs = zip(ranks, models, strict=True)
         tiers = tuple(self.tiers[r].model_copy(update={"model": s}) for r, s in pairs)
         return self.model_copy(update={"tiers": tiers})
+
+
+def tier_ranks(tiers: int, models: int) -> list[int]:
+    """Which of ``tiers`` tiers' settings each of ``models`` models takes, cheapest first."""
+    if models == 1:
+        return [tiers - 1]
+    return [round(i * (tiers - 1) / (models - 1)) for i in range(models)]
 
 
 PolicyRef = str | Path | Policy

@@ -161,3 +161,28 @@ def test_cli_tune_on_one_half(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "held-out" in capsys.readouterr().out
     assert cascade.load_policy(out).provenance["prompts"] < 80
     assert main(["tune", "--data", str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_tune_on_fewer_models_than_tiers_keeps_the_matching_tiers(tmp_path: Path) -> None:
+    models = (("small", 1e-7, 2e-7), ("big", 1e-5, 2e-5))
+    recs = [
+        record(
+            f"q{i}",
+            f"What is {i}?",
+            {
+                "small": [(f"The answer is {i}", True, 1e-6)] * 3
+                if i % 2
+                else [
+                    ("The answer is 1", False, 1e-6),
+                    ("The answer is 2", False, 1e-6),
+                    ("The answer is 3", False, 1e-6),
+                ],
+                "big": [(f"The answer is {i}", True, 1e-3)],
+            },
+        )
+        for i in range(40)
+    ]
+    data = write(tmp_path, recs, models=models)
+    report = tune([data], POLICY, out=tmp_path / "t.toml")
+    assert [t.model for t in report.policy.tiers] == ["a/s", "a/b"]
+    assert report.validation.accuracy == 1.0 and report.validation.cost < report.validation.top_cost

@@ -173,7 +173,7 @@ def cross_validate(
         out = simulate(held, th)
         rows = np.arange(len(part))
         correct[part] = held.correct[rows, out.stop_tier]
-        cost[part] = np.cumsum(held.costs, axis=1)[rows, out.stop_tier]
+        cost[part] = np.cumsum(paid_costs(held.costs, th), axis=1)[rows, out.stop_tier]
     top = simulate(table, np.full(table.tiers, NEVER))
     return Validation(
         float(correct.mean()),

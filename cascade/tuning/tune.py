@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from cascade.errors import PolicyError
-from cascade.policy import Policy, PolicyRef, load_policy
+from cascade.policy import Policy, PolicyRef, load_policy, tier_ranks
 from cascade.recordings import find_recordings, halve
 from cascade.tuning.data import Dataset, from_recording
 from cascade.tuning.search import Choice, Objective, Validation, choose, cross_validate
@@ -98,9 +98,14 @@ def tune(
 
 
 def _apply(policy: Policy, choice: Choice) -> Policy:
-    """The policy with tuned thresholds; a tier never worth calling is skipped."""
+    """The policy with tuned thresholds; a tier never worth calling is skipped.
+
+    With fewer models in the data than tiers in the policy, the tuned policy keeps the tiers
+    that `Policy.with_models` put those models on, in order.
+    """
+    ranks = tier_ranks(len(policy.tiers), len(choice.thresholds))
     tiers = []
-    for tier, t in zip(policy.tiers, choice.thresholds, strict=True):
+    for tier, t in zip([policy.tiers[r] for r in ranks], choice.thresholds, strict=True):
         if np.isfinite(t) and t <= 1.0:
             tiers.append(tier.model_copy(update={"threshold": float(t), "skip": False}))
         else:
@@ -155,6 +160,7 @@ def _concat(sets: list[Dataset]) -> Dataset:
         np.concatenate([d.table.correct for d in sets]),
         np.concatenate([d.table.costs for d in sets]),
     )
+
     def joined(field: str) -> list[str]:
         return list(itertools.chain.from_iterable(getattr(d, field) for d in sets))
 
