@@ -65,8 +65,9 @@ async def overhead(n: int, tmp: Path) -> dict[str, float]:
     for i in range(50):  # warm up both paths
         await litellm.acompletion(model=HAIKU, messages=msgs, mock_response="hi", max_tokens=16)
         await eng.arun(f"warm {i}", pol)
-    bare, engine = [], []
-    for i in range(n):  # interleaved, so that drift affects both equally
+    plain = Cascade(provider=LiteLLMProvider(mock_response="hi"), cache=False, trace=False)
+    bare, engine, untraced = [], [], []
+    for i in range(n):  # interleaved, so that drift affects all three equally
         t0 = time.perf_counter()
         await litellm.acompletion(
             model=HAIKU, messages=msgs, mock_response="hi", max_tokens=16, timeout=60.0
@@ -75,6 +76,9 @@ async def overhead(n: int, tmp: Path) -> dict[str, float]:
         t0 = time.perf_counter()
         await eng.arun(f"{MSG} {i}", pol)  # a new prompt each time: a cache miss, traced
         engine.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        await plain.arun(f"{MSG} {i}", pol)  # the loop alone: no trace file, no cache
+        untraced.append(time.perf_counter() - t0)
     hits = []
     for _ in range(n):
         t0 = time.perf_counter()
@@ -82,8 +86,10 @@ async def overhead(n: int, tmp: Path) -> dict[str, float]:
         hits.append(time.perf_counter() - t0)
     assert r.trace[0].kind == "cache_hit"
     eng.close()
-    b, e = statistics.median(bare), statistics.median(engine)
+    b, e, u = statistics.median(bare), statistics.median(engine), statistics.median(untraced)
     return {
+        "bare_untraced_overhead_ms": (u - b) * 1e3,
+        "bare_untraced_overhead_pct": (u - b) / b * 100,
         "bare_ms": b * 1e3,
         "engine_ms": e * 1e3,
         "overhead_ms": (e - b) * 1e3,
@@ -150,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{o['overhead_ms']:.3f} ms "
             f"({o['overhead_pct']:.1f}% of a bare mocked litellm call, {o['bare_ms']:.3f} ms)",
             "<= 1 ms and <= 10%",
+        ),
+        (
+            "  the same with trace file and cache off",
+            f"{o['bare_untraced_overhead_ms']:.3f} ms ({o['bare_untraced_overhead_pct']:.1f}%)",
+            "",
         ),
         (
             "k=5 samples, 200 ms provider",

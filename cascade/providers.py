@@ -96,9 +96,8 @@ class LiteLLMProvider:
     """Every call through ``litellm.acompletion``; extra keyword arguments are passed on."""
 
     def __init__(self, **litellm_kwargs: Any):
-        # drop_params: a sampling parameter the model does not take (newer Claude models accept
-        # only temperature=1) is left out instead of failing the call.
-        self.kwargs = {"drop_params": True, **litellm_kwargs}
+        self.kwargs = litellm_kwargs
+        self._drops: set[str] = set()  # models that refused a sampling parameter once
         self._prices: dict[str, TokenPrices | None] = {}
 
     async def complete(self, request: CallRequest) -> Completion:
@@ -108,15 +107,10 @@ class LiteLLMProvider:
         kwargs: dict[str, Any] = {"max_tokens": request.max_tokens, "timeout": request.timeout_s}
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
-        extra = _supported(litellm, request.model, request.extra)
+        kwargs.update(_supported(litellm, request.model, request.extra))
+        kwargs.update(self.kwargs)
         try:
-            resp = await litellm.acompletion(
-                model=request.model,
-                messages=list(request.messages),
-                **kwargs,
-                **extra,
-                **self.kwargs,
-            )
+            resp = await self._call(litellm, request.model, request.messages, kwargs)
         except Exception as exc:
             raise map_error(exc, request.model) from exc
         text = resp.choices[0].message.content or ""
@@ -126,6 +120,21 @@ class LiteLLMProvider:
         price = self.price(request.model)
         cost = None if price is None else (t_in or 0) * price[0] + (t_out or 0) * price[1]
         return Completion(text=text, tokens_in=t_in, tokens_out=t_out, cost_usd=cost)
+
+    async def _call(self, litellm: Any, model: str, messages: Any, kwargs: dict[str, Any]) -> Any:
+        """One litellm call; a sampling parameter the model does not take (the newest Claude
+        models accept only temperature=1) is dropped, for this model from then on."""
+        if model in self._drops:
+            kwargs.setdefault("drop_params", True)
+        try:
+            return await litellm.acompletion(model=model, messages=list(messages), **kwargs)
+        except litellm.UnsupportedParamsError:
+            if kwargs.get("drop_params"):
+                raise
+            self._drops.add(model)
+            return await litellm.acompletion(
+                model=model, messages=list(messages), **kwargs, drop_params=True
+            )
 
     def price(self, model: str) -> TokenPrices | None:
         """Per-token (input, output) price from litellm's bundled cost map, or None."""

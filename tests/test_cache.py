@@ -81,3 +81,12 @@ def test_failing_cache_backend_disables_itself(tmp_path: Path) -> None:
     with pytest.warns(RuntimeWarning, match="disk I/O error"):
         assert c.get("k") is None
     assert not c.enabled
+
+
+def test_cached_answers_reach_disk_for_the_next_process(tmp_path: Path) -> None:
+    first = engine(Script({"m/cheap": ["good"]}), cache=tmp_path / "c")
+    first.run("q", policy())
+    first.close()  # flushes the background writer
+    s = Script({"m/cheap": ["other"]})
+    again = engine(s, cache=tmp_path / "c").run("q", policy())
+    assert again.text == "good" and s.calls == [] and again.trace[0].kind == "cache_hit"

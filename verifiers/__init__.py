@@ -1,8 +1,8 @@
 """Verifiers: judge a tier's candidate answers and return a `Verdict` with a score in [0, 1].
 
 Registered kinds (name them in a policy's ``[[verifiers]]``): ``non_empty``, ``schema``,
-``execute``, ``vote``, ``judge``, and the combinators ``all``, ``any``, ``not``. In code, the
-built-in verifiers compose with ``&``, ``|`` and ``~``.
+``execute``, ``vote``, ``quantities``, ``judge``, and the combinators ``all``, ``any``, ``not``.
+In code, the built-in verifiers compose with ``&``, ``|`` and ``~``.
 """
 
 from cascade.verifiers.base import (
@@ -18,6 +18,7 @@ from cascade.verifiers.combine import AllOf, AnyOf, Combinable, Not, all_, any_,
 from cascade.verifiers.execute import Execute
 from cascade.verifiers.judge import Judge
 from cascade.verifiers.nonempty import NonEmpty, non_empty
+from cascade.verifiers.quantities import Quantities
 from cascade.verifiers.registry import build, kinds, register
 from cascade.verifiers.schema import Schema
 from cascade.verifiers.vote import Vote
@@ -32,6 +33,7 @@ __all__ = [
     "Judge",
     "NonEmpty",
     "Not",
+    "Quantities",
     "Schema",
     "Task",
     "Verdict",
