@@ -38,14 +38,15 @@ class PolicyRuns:
 
 def passes(policy: Policy, thresholds: Sequence[float] = SWEEP) -> int:
     """How many runs over the prompts `sweep_policy` makes (equal threshold sets run once)."""
-    keys = {tuple(t.threshold for t in policy.tiers)}
+    keys = {tuple(-1.0 if t.skip else t.threshold for t in policy.tiers)}
     keys |= {(t,) * len(policy.tiers) for t in thresholds}
     return len(keys)
 
 
 def with_threshold(policy: Policy, threshold: float) -> Policy:
-    """`policy` with the same acceptance threshold on every tier."""
-    tiers = tuple(t.model_copy(update={"threshold": threshold}) for t in policy.tiers)
+    """`policy` with the same acceptance threshold on every tier, every tier running."""
+    update = {"threshold": threshold, "skip": False}
+    tiers = tuple(t.model_copy(update=update) for t in policy.tiers)
     return policy.model_copy(update={"tiers": tiers})
 
 
@@ -91,7 +92,7 @@ async def sweep_policy(
     runs: dict[tuple[float, ...], tuple[Outcome, list[Result]]] = {}
 
     async def at(p: Policy) -> tuple[Outcome, list[Result]]:
-        key = tuple(t.threshold for t in p.tiers)
+        key = tuple(-1.0 if t.skip else t.threshold for t in p.tiers)
         if key not in runs:
             runs[key] = await run_policy(engine, p, records, ladder, progress)
         return runs[key]
