@@ -13,8 +13,18 @@ import json
 import threading
 import time
 import warnings
+import weakref
 from pathlib import Path
 from typing import Any
+
+_OPEN: weakref.WeakSet[AnswerCache] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_all() -> None:
+    """Write what every open cache still holds in memory before the interpreter exits."""
+    for cache in list(_OPEN):
+        cache.flush()
 
 
 def cache_key(model: str, messages: Any, params: dict[str, Any], sample: int) -> str:
@@ -34,7 +44,7 @@ class AnswerCache:
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._closed = False
-        atexit.register(self.flush)
+        _OPEN.add(self)
         try:
             import diskcache
 
