@@ -126,11 +126,15 @@ def _user_text(messages: Sequence[Mapping[str, Any]]) -> str:
 async def replay_one(engine: Cascade, policy: Policy, record: Record) -> Result:
     """Run `policy` on one record's prompt, with only its public inputs shown to verifiers.
 
+    A JSON Schema among the public inputs (``public.schema``) is passed as the request's schema.
+
     A policy that raises when exhausted or over budget is scored on the best answer it carries.
     """
     token = _CURRENT.set(record)
     try:
-        return await engine.arun(record.prompt, policy, public=record.public, cache=False)
+        public = record.public or {}
+        schema = public.get("schema") if isinstance(public.get("schema"), Mapping) else None
+        return await engine.arun(record.prompt, policy, public=public, schema=schema, cache=False)
     except (CascadeExhausted, BudgetExceeded) as exc:
         if isinstance(exc.best, Result):
             return exc.best

@@ -63,6 +63,7 @@ def resolve_schema(schema: Schema | None) -> tuple[dict[str, Any] | None, type |
             f"{type(schema).__name__}",
             field="schema",
         )
+    schema = _plain(schema)
     import jsonschema
 
     try:
@@ -73,6 +74,15 @@ def resolve_schema(schema: Schema | None) -> tuple[dict[str, Any] | None, type |
             f"invalid JSON Schema at {where}: {exc.message}", field="schema"
         ) from None
     return dict(schema), cls
+
+
+def _plain(value: Any) -> Any:
+    """Plain dicts and lists all the way down (read-only mappings and tuples are converted)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def json_mode(schema: Mapping[str, Any] | None, task_kind: str) -> dict[str, Any]:

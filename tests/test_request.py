@@ -89,3 +89,22 @@ def test_verifier_call_that_would_pass_the_budget_stops_the_cascade() -> None:
     assert (r.reason, r.accepted, r.text) == ("budget", False, "good answer")
     assert len(s.calls) == 1 and r.cost_usd <= 1.2e-4
     assert r.trace[-1].kind == "budget"
+
+
+def test_read_only_schema_mappings_are_accepted() -> None:
+    from types import MappingProxyType
+
+    frozen = MappingProxyType(
+        {
+            "type": "object",
+            "properties": MappingProxyType({"a": MappingProxyType({"type": ("string", "null")})}),
+        }
+    )
+    seen: list[Task] = []
+
+    def spy(cands: Sequence[Candidate], task: Task) -> bool:
+        seen.append(task)
+        return True
+
+    engine(Script({"m/cheap": ["{}"]})).run("q", policy(verifiers=[spy]), schema=frozen)
+    assert seen[0].schema == {"type": "object", "properties": {"a": {"type": ["string", "null"]}}}
