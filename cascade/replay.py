@@ -133,7 +133,8 @@ async def replay_one(engine: Cascade, policy: Policy, record: Record) -> Result:
     token = _CURRENT.set(record)
     try:
         public = record.public or {}
-        schema = public.get("schema") if isinstance(public.get("schema"), Mapping) else None
+        found = public.get("schema")
+        schema = found if isinstance(found, Mapping) else None
         return await engine.arun(record.prompt, policy, public=public, schema=schema, cache=False)
     except (CascadeExhausted, BudgetExceeded) as exc:
         if isinstance(exc.best, Result):

@@ -63,17 +63,17 @@ def resolve_schema(schema: Schema | None) -> tuple[dict[str, Any] | None, type |
             f"{type(schema).__name__}",
             field="schema",
         )
-    schema = _plain(schema)
+    plain: dict[str, Any] = _plain(schema)
     import jsonschema
 
     try:
-        jsonschema.validators.validator_for(schema).check_schema(dict(schema))
+        jsonschema.validators.validator_for(plain).check_schema(plain)
     except jsonschema.SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
         raise PolicyError(
             f"invalid JSON Schema at {where}: {exc.message}", field="schema"
         ) from None
-    return dict(schema), cls
+    return plain, cls
 
 
 def _plain(value: Any) -> Any:
