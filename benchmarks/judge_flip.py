@@ -130,7 +130,7 @@ async def _rate(
         policy = Policy(
             name="judge-flip",
             task_kind=item.kind,
-            tiers=(Tier(model=replay, threshold=args.threshold),),
+            tiers=(Tier(model=replay, threshold=args.threshold, timeout_s=args.timeout),),
             verifiers=(judge,),
             prices={replay: Price(input_cost_per_token=0.0, output_cost_per_token=0.0)},
         )
@@ -207,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rubric", default=None, help="rubric name or text (default per kind)")
     parser.add_argument("--max-tokens", type=int, default=128, help="judge reply tokens")
     parser.add_argument("--concurrency", type=int, default=1, help="judge calls at once")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="seconds per judge call (local models on a CPU are slow)",
+    )
     parser.add_argument("--json", type=Path, help="also write every rating here")
     args = parser.parse_args(argv)
     outcomes = asyncio.run(_main(args))
