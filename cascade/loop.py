@@ -10,7 +10,7 @@ from cascade.calls import CallContext, sample_tier, verifier_caller
 from cascade.errors import BudgetExceeded, CascadeExhausted, ProviderError
 from cascade.policy import Policy
 from cascade.result import Result
-from cascade.verifiers import Candidate, Task, Verdict, run_verifier
+from cascade.verifiers import Candidate, Task, Verdict, Verifier, run_verifier
 
 
 async def cascade(ctx: CallContext, task: Task) -> Result:
@@ -98,9 +98,9 @@ async def _verify(
     task = dataclasses.replace(task, complete=verifier_caller(ctx, tier))
     verifiers = ctx.policy.built_verifiers
     if len(verifiers) == 1:
-        verdicts = [await run_verifier(verifiers[0], cands, task)]
+        verdicts = [await _judged(verifiers[0], cands, task)]
     else:
-        verdicts = list(await asyncio.gather(*(run_verifier(v, cands, task) for v in verifiers)))
+        verdicts = list(await asyncio.gather(*(_judged(v, cands, task) for v in verifiers)))
     for v in verdicts:
         ctx.spent += v.cost_usd
         ctx.tracer.emit(
@@ -114,6 +114,15 @@ async def _verify(
             cost_usd=v.cost_usd,
         )
     return verdicts
+
+
+async def _judged(verifier: Verifier, cands: list[Candidate], task: Task) -> Verdict:
+    """A verifier's verdict; when its own model call fails (after retries, already traced), the
+    tier counts as unverified (score 0) and the cascade moves on instead of failing."""
+    try:
+        return await run_verifier(verifier, cands, task)
+    except ProviderError as exc:
+        return Verdict(False, 0.0, f"verifier call failed: {exc}"[:300], name=verifier.name)
 
 
 def combine(policy: Policy, verdicts: Sequence[Verdict]) -> float:

@@ -108,3 +108,25 @@ def test_read_only_schema_mappings_are_accepted() -> None:
 
     engine(Script({"m/cheap": ["{}"]})).run("q", policy(verifiers=[spy]), schema=frozen)
     assert seen[0].schema == {"type": "object", "properties": {"a": {"type": ["string", "null"]}}}
+
+
+def test_a_failing_verifier_call_escalates_instead_of_failing_the_request() -> None:
+    from cascade import ProviderUnavailable
+
+    async def judge(cands: Sequence[Candidate], task: Task) -> Verdict:
+        assert task.complete is not None
+        reply = await task.complete("rate", name="judge", model="m/judge")
+        return Verdict(True, 1.0, reply.text)
+
+    s = Script(
+        {
+            "m/cheap": ["good"],
+            "m/mid": ["good"],
+            "m/top": ["good"],
+            "m/judge": [ProviderUnavailable("503")],
+        }
+    )
+    r = engine(s).run("q", policy(verifiers=[judge]))
+    assert (r.model, r.accepted) == ("m/top", False)
+    verdicts = [e for e in r.trace if e.kind == "verdict"]
+    assert all(e.score == 0.0 and "verifier call failed" in (e.reason or "") for e in verdicts)
