@@ -143,17 +143,8 @@ class Execute(Combinable):
         return f"Execute(limits={self.limits!r}, aggregate={self.aggregate!r})"
 
 
-@register("execute")
-def execute(
-    timeout_s: float = 5.0,
-    memory_mb: int = 512,
-    untested_score: float = 0.5,
-    aggregate: Aggregate = "best",
-    isolated: bool = False,
-    site_packages: bool = False,
-) -> Execute:
-    """Code that passes the task's tests (or the prompt's examples) in the sandbox."""
-    return Execute(timeout_s, memory_mb, untested_score, aggregate, isolated, site_packages)
+# The class itself is the registered factory: its constructor's parameters are the TOML ones.
+execute = register("execute")(Execute)
 
 
 def prompt_tests(prompt: str, entry: str | None = None) -> list[str]:

@@ -128,15 +128,5 @@ class Judge(Combinable):
         return f"{which}judge rated {rating.score:g}/10 ({rating.how})"
 
 
-@register("judge")
-def judge(
-    model: str | None = None,
-    rubric: str | None = None,
-    max_tokens: int = 128,
-    max_candidates: int = 1,
-    temperature: float = 0.0,
-    pass_score: float = 0.7,
-    max_chars: int = 12_000,
-) -> Judge:
-    """A model-as-judge verifier: ``rubric`` is correctness, code, instructions or free text."""
-    return Judge(model, rubric, max_tokens, max_candidates, temperature, pass_score, max_chars)
+# The class itself is the registered factory: its constructor's parameters are the TOML ones.
+judge = register("judge")(Judge)

@@ -302,7 +302,5 @@ class Quantities(Combinable):
         return f"Quantities(penalty={self.penalty!r}, rule={self.rule!r}, kind={self.kind!r})"
 
 
-@register("quantities")
-def quantities(penalty: float = 0.5, rule: Rule = "margin", kind: str | None = None) -> Quantities:
-    """A vote weighted by how fully each sample uses the question's quantities (math tasks)."""
-    return Quantities(penalty, rule, kind)
+# The class itself is the registered factory: its constructor's parameters are the TOML ones.
+quantities = register("quantities")(Quantities)

@@ -91,10 +91,8 @@ class Schema(Combinable):
         return f"Schema(require_all={self.require_all}, inline={self.inline})"
 
 
-@register("schema")
-def schema(require_all: bool = False, inline: bool = True, check_formats: bool = True) -> Schema:
-    """Valid JSON for the task's schema; ``require_all`` passes only when every candidate is."""
-    return Schema(require_all=require_all, inline=inline, check_formats=check_formats)
+# The class itself is the registered factory: its constructor's parameters are the TOML ones.
+schema = register("schema")(Schema)
 
 
 def _validator(schema: Mapping[str, Any], check_formats: bool) -> Validator:

@@ -184,14 +184,5 @@ def _join(reason: str, note: str) -> str:
     return f"{reason}; {note}" if note else reason
 
 
-@register("vote")
-def vote(
-    kind: str | None = None,
-    min_votes: int | None = None,
-    single_score: float = 1.0,
-    examples: bool = True,
-    timeout_s: float = 3.0,
-    concurrency: int = 2,
-) -> Vote:
-    """A self-consistency vote over a tier's samples (set the tier's ``samples`` above 1)."""
-    return Vote(kind, min_votes, single_score, examples, timeout_s, concurrency)
+# The class itself is the registered factory: its constructor's parameters are the TOML ones.
+vote = register("vote")(Vote)
