@@ -3,6 +3,10 @@
 The key covers everything that changes an answer: the model, the messages, the sampling
 parameters and the sample index. A corrupt or unwritable cache directory degrades to no cache
 with one warning; it never fails a request.
+
+Most lookups are misses (a new prompt), and a SQLite read costs more than the rest of the
+engine's work for a call; so a small in-memory filter of the keys on disk answers most misses
+without touching the database. Keys that other processes write reach it within about a second.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
+import sqlite3
 import threading
 import time
 import warnings
@@ -17,7 +22,11 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from cascade.request import messages_digest
+
 _OPEN: weakref.WeakSet[AnswerCache] = weakref.WeakSet()
+_FILTERS: weakref.WeakValueDictionary[str, KeyFilter] = weakref.WeakValueDictionary()
+REFRESH_S = 1.0  # how often a cache reads the keys other processes stored
 
 
 @atexit.register
@@ -27,10 +36,70 @@ def _flush_all() -> None:
         cache.flush()
 
 
-def cache_key(model: str, messages: Any, params: dict[str, Any], sample: int) -> str:
-    """A stable hash of one call's inputs."""
-    blob = json.dumps([model, messages, params, sample], sort_keys=True, default=str)
+def cache_key(
+    model: str, messages: Any, params: dict[str, Any], sample: int, digest: str | None = None
+) -> str:
+    """A stable hash of one call's inputs; ``digest`` is the messages' `messages_digest` when the
+    caller already has it (the messages are then not encoded again)."""
+    digest = digest or messages_digest(messages)
+    blob = json.dumps([model, digest, params, sample], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class KeyFilter:
+    """Which keys may be in a cache directory: a Bloom filter (2 MiB, four bits per key).
+
+    ``may_hold`` is False only for a key that was neither seen on disk nor added here, so a
+    "no" skips the database safely; a rare false "yes" costs one ordinary lookup. `refresh`
+    reads the keys stored since the last refresh (by rowid), from any process.
+    """
+
+    BITS = 1 << 24
+
+    def __init__(self) -> None:
+        self.bits = bytearray(self.BITS // 8)
+        self.ready = False  # True once every key on disk at some moment has been read
+        self.checked = 0.0  # time.monotonic() of the last refresh
+        self._rowid = 0
+        self._busy = threading.Lock()
+
+    @staticmethod
+    def _slots(key: str) -> tuple[int, ...]:
+        d = hashlib.blake2b(key.encode("utf-8"), digest_size=12).digest()
+        return tuple(int.from_bytes(d[i : i + 3], "little") for i in (0, 3, 6, 9))
+
+    def add(self, key: str) -> None:
+        """Note that ``key`` is (or is about to be) stored."""
+        for i in self._slots(key):
+            self.bits[i >> 3] |= 1 << (i & 7)
+
+    def may_hold(self, key: str) -> bool:
+        """False when ``key`` is surely not stored; True when it may be."""
+        return not self.ready or all(self.bits[i >> 3] >> (i & 7) & 1 for i in self._slots(key))
+
+    def refresh(self, db: Path) -> None:
+        """Add the keys stored in ``db`` (diskcache's ``cache.db``) since the last refresh; at
+        most one caller at a time does the work, the others return at once."""
+        if not self._busy.acquire(blocking=False):
+            return
+        try:
+            self.checked = time.monotonic()
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1.0)
+            try:
+                rows = con.execute(
+                    "SELECT rowid, key FROM Cache WHERE rowid > ? ORDER BY rowid", (self._rowid,)
+                ).fetchall()
+            finally:
+                con.close()
+            for rowid, key in rows:
+                if isinstance(key, str):
+                    self.add(key)
+                self._rowid = rowid
+            self.ready = True
+        except sqlite3.Error:
+            pass  # the filter stays as it was; while not ready, every lookup reads the database
+        finally:
+            self._busy.release()
 
 
 class AnswerCache:
@@ -51,6 +120,17 @@ class AnswerCache:
             self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit_bytes)
         except Exception as exc:  # any failure to open must degrade, not crash
             self._disable(exc)
+            return
+        self._db = self.directory / "cache.db"
+        where = str(self.directory.resolve())
+        self._filter = _FILTERS.get(where) or _FILTERS.setdefault(where, KeyFilter())
+        if not self._filter.ready:  # read the keys on disk without delaying the first request
+            threading.Thread(
+                target=self._filter.refresh,
+                args=(self._db,),
+                name="cascade-cache-keys",
+                daemon=True,
+            ).start()
 
     @property
     def enabled(self) -> bool:
@@ -64,6 +144,11 @@ class AnswerCache:
         pending = self._pending.get(key)
         if pending is not None:
             return pending
+        keys = self._filter
+        if keys.ready and time.monotonic() - keys.checked > REFRESH_S:
+            keys.refresh(self._db)  # other processes' new keys: a cheap read, once a second
+        if not keys.may_hold(key):
+            return None
         try:
             value = self._cache.get(key)
         except Exception as exc:
@@ -79,6 +164,7 @@ class AnswerCache:
         """
         if self._cache is None:
             return
+        self._filter.add(key)
         with self._lock:
             self._pending[key] = value
             if self._writer is None or not self._writer.is_alive():

@@ -33,6 +33,7 @@ class CallContext:
     extra: Mapping[str, Any]
     budget: float | None = None
     spent: float = 0.0
+    digest: str | None = None  # `messages_digest(messages)`, computed once per request
 
     def price(self, model: str) -> TokenPrices | None:
         """Policy-declared price first, then the provider's."""
@@ -126,7 +127,8 @@ async def call(
     """One call: from the cache, or from the provider with retries; traced and added to spend."""
     key = None
     if ctx.cache is not None:
-        key = cache_key(req.model, req.messages, req.params(), req.sample)
+        digest = ctx.digest if req.messages is ctx.messages else None
+        key = cache_key(req.model, req.messages, req.params(), req.sample, digest)
         hit = ctx.cache.get(key)
         if hit is not None:
             ctx.tracer.emit(
@@ -151,7 +153,10 @@ async def call(
                 0.0,
                 cached=True,
             )
+    blocking = getattr(ctx.provider, "blocking", False)
     for attempt in range(ctx.policy.retries + 1):
+        if blocking:
+            ctx.tracer.flush()  # the call holds the loop: the steps so far go to disk first
         t0 = time.perf_counter()
         try:
             async with asyncio.timeout(req.timeout_s):

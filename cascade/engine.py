@@ -19,6 +19,7 @@ from cascade.request import (
     Schema,
     build_messages,
     json_mode,
+    messages_digest,
     normalize_tests,
     prompt_hash,
     prompt_text,
@@ -75,10 +76,11 @@ class Cascade:
         json_schema, model_class = resolve_schema(schema)
         messages = build_messages(prompt, pol.system)
         text = prompt_text(messages)
+        digest = messages_digest(messages)
         sinks = self.sinks if trace is None else _make_sinks(trace)
         tracer = Tracer(
             pol.name,
-            prompt_hash(messages),
+            prompt_hash(messages, digest),
             sinks,
             prompt=text if self.trace_prompts else None,
             keep_text=self.trace_prompts,
@@ -92,6 +94,7 @@ class Cascade:
             messages,
             json_mode(json_schema, pol.task_kind),
             budget=max_cost_usd if max_cost_usd is not None else pol.max_cost_usd,
+            digest=digest,
         )
         task = Task(
             prompt=text,
@@ -105,6 +108,7 @@ class Cascade:
         try:
             return await cascade(ctx, task)
         finally:
+            tracer.flush()  # every step of the request is on disk before it returns
             if trace is not None and trace is not True:
                 _close(sinks)
 

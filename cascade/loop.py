@@ -11,6 +11,7 @@ from cascade.errors import BudgetExceeded, CascadeExhausted, ProviderError
 from cascade.policy import Policy
 from cascade.result import Result
 from cascade.verifiers import Candidate, Task, Verdict, Verifier, run_verifier
+from cascade.verifiers.base import is_cooperative
 
 
 async def cascade(ctx: CallContext, task: Task) -> Result:
@@ -47,32 +48,12 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
                 tuple(cands),
             )
             return _stop_for_budget(ctx, i, tier.model, best or unverified)
+        _emit_verdicts(ctx, i, tier.model, verdicts)
         score = combine(pol, verdicts)
-        pick = next((v.choice for v in verdicts if v.choice is not None), 0)
-        parsed = next((v.value for v in verdicts if v.value is not None), None)
-        accepted = score >= tier.threshold
-        result = Result(
-            cands[pick].text,
-            tier.model,
-            i,
-            accepted,
-            ctx.spent,
-            score,
-            "accepted" if accepted else "exhausted",
-            pol.name,
-            tracer.run_id,
-            (),
-            tuple(cands),
-            tuple(verdicts),
-            parsed=parsed,
-            choice=pick,
-        )
-        if accepted:
+        result = _tier_result(ctx, i, tier.model, cands, verdicts, score, tier.threshold)
+        if result.accepted:
             tracer.emit("accept", tier=i, model=tier.model, score=score, cost_usd=ctx.spent)
             return _final(result, ctx)
-        last = result
-        if best is None or score >= best.score:
-            best = result
         if i < _last(pol):
             tracer.emit(
                 "escalate",
@@ -81,6 +62,9 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
                 score=score,
                 reason=f"score {score:.3f} < threshold {tier.threshold}",
             )
+        last = result
+        if best is None or score >= best.score:
+            best = result
     if last is None:
         raise _all_failed(failures, pol).with_trace(tracer.events)
     tracer.emit("exhausted", tier=last.tier, model=last.model, score=last.score, cost_usd=ctx.spent)
@@ -97,12 +81,19 @@ async def _verify(
 ) -> list[Verdict]:
     task = dataclasses.replace(task, complete=verifier_caller(ctx, tier))
     verifiers = ctx.policy.built_verifiers
+    if not all(is_cooperative(v) for v in verifiers):
+        ctx.tracer.flush()  # it may hold the loop: the steps so far go to disk first
     if len(verifiers) == 1:
         verdicts = [await _judged(verifiers[0], cands, task)]
     else:
         verdicts = list(await asyncio.gather(*(_judged(v, cands, task) for v in verifiers)))
     for v in verdicts:
         ctx.spent += v.cost_usd
+    return verdicts
+
+
+def _emit_verdicts(ctx: CallContext, tier: int, model: str, verdicts: list[Verdict]) -> None:
+    for v in verdicts:
         ctx.tracer.emit(
             "verdict",
             tier=tier,
@@ -113,7 +104,37 @@ async def _verify(
             reason=v.reason,
             cost_usd=v.cost_usd,
         )
-    return verdicts
+
+
+def _tier_result(
+    ctx: CallContext,
+    tier: int,
+    model: str,
+    cands: list[Candidate],
+    verdicts: list[Verdict],
+    score: float,
+    threshold: float,
+) -> Result:
+    """The tier's answer: the candidate a verifier chose (the first by default), judged."""
+    pick = next((v.choice for v in verdicts if v.choice is not None), 0)
+    parsed = next((v.value for v in verdicts if v.value is not None), None)
+    accepted = score >= threshold
+    return Result(
+        cands[pick].text,
+        model,
+        tier,
+        accepted,
+        ctx.spent,
+        score,
+        "accepted" if accepted else "exhausted",
+        ctx.policy.name,
+        ctx.tracer.run_id,
+        (),
+        tuple(cands),
+        tuple(verdicts),
+        parsed=parsed,
+        choice=pick,
+    )
 
 
 async def _judged(verifier: Verifier, cands: list[Candidate], task: Task) -> Verdict:

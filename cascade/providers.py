@@ -61,7 +61,11 @@ class Completion:
 
 
 class Provider(Protocol):
-    """Answers one call; raises a `ProviderError` subclass on failure."""
+    """Answers one call; raises a `ProviderError` subclass on failure.
+
+    A provider whose ``complete`` works on the event loop's thread without awaiting may set
+    ``blocking = True``: the engine then writes the trace events it holds before each call.
+    """
 
     async def complete(self, request: CallRequest) -> Completion: ...
 
@@ -77,6 +81,8 @@ class FunctionProvider:
     def __init__(self, handler: Handler, prices: Mapping[str, TokenPrices] | None = None):
         self.handler = handler
         self.prices = dict(prices or {})
+        # a plain function runs on the event loop's thread and holds it while it works
+        self.blocking = not inspect.iscoroutinefunction(handler)
 
     async def complete(self, request: CallRequest) -> Completion:
         """Call the handler; a plain string becomes a completion with unknown tokens."""

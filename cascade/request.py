@@ -38,10 +38,16 @@ def prompt_text(messages: Sequence[Mapping[str, Any]]) -> str:
     return str((users or list(messages))[-1].get("content", ""))
 
 
-def prompt_hash(messages: Sequence[Mapping[str, Any]]) -> str:
-    """The first 16 hex digits of the sha256 of the messages."""
+def messages_digest(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The sha256 (hex) of the messages' canonical JSON: one hash serves the trace's prompt hash
+    and every cache key of the request."""
     blob = json.dumps(list(messages), sort_keys=True, default=str).encode("utf-8")
-    return hashlib.sha256(blob).hexdigest()[:16]
+    return hashlib.sha256(blob).hexdigest()
+
+
+def prompt_hash(messages: Sequence[Mapping[str, Any]], digest: str | None = None) -> str:
+    """The first 16 hex digits of the messages' digest (`messages_digest`)."""
+    return (digest or messages_digest(messages))[:16]
 
 
 def resolve_schema(schema: Schema | None) -> tuple[dict[str, Any] | None, type | None]:

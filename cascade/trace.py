@@ -9,16 +9,21 @@ the text only when the caller opts in. Error messages are scrubbed of secrets.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import fcntl
 import json
+import operator
 import os
 import re
 import threading
 import time
 import uuid
 import warnings
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
+from json import encoder as _json
 from pathlib import Path
 from typing import Any
 
@@ -55,33 +60,65 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         """The event as a flat dict without ``None`` fields."""
-        return {k: v for k in _FIELDS if (v := getattr(self, k)) is not None}
+        return {k: v for k, v in zip(_FIELDS, _values(self), strict=True) if v is not None}
 
     def to_json(self) -> str:
         """The event as one JSON line (no trailing newline)."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        return "".join(_encode(self.to_dict(), 0))
+
+
+def _plain(obj: object) -> Any:
+    """A JSON-ready stand-in for a field value JSON has no type for (a trace never fails)."""
+    item = getattr(obj, "item", None)  # numpy scalars
+    return item() if callable(item) else str(obj)
+
+
+def _line(event: Event) -> str:
+    return "".join(_encode(event.to_dict(), 0)) + "\n"
 
 
 _FIELDS = tuple(f.name for f in fields(Event))
+_values = operator.attrgetter(*_FIELDS)
+# one compact, non-ASCII-preserving encoder for every event: json.dumps would build it per call
+_make_encoder = getattr(_json, "c_make_encoder", None)
+
+
+def _encode_slow(obj: dict[str, Any], level: int) -> Iterable[str]:
+    return (json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_plain),)
+
+
+_encode: Callable[[dict[str, Any], int], Iterable[str]] = (
+    _make_encoder(None, _plain, _json.encode_basestring, None, ":", ",", False, False, True)
+    if _make_encoder is not None
+    else _encode_slow
+)
 
 
 class JsonlSink:
     """Appends each event as one whole line to a JSONL file, safe across threads and processes.
 
-    ``path`` is a ``.jsonl`` file, or a directory that gets one file per UTC day. Each line is
+    ``path`` is a ``.jsonl`` file, or a directory that gets one file per UTC day. Lines are
     written with a single ``write`` on an ``O_APPEND`` descriptor under an exclusive ``flock``, so
     concurrent writers never interleave or tear lines, and a crash leaves every earlier line whole.
-    An unwritable location warns once and drops events instead of failing requests.
+
+    Outside an event loop every event is written at once. Inside one, the events of one loop
+    step are gathered and written together before the loop next waits (on a model, a sandbox, a
+    timer) and before a request returns (`flush`): nothing is held while the process waits on
+    the world, and a request's steps cost one write instead of one each. An unwritable location
+    warns once and drops events instead of failing requests.
     """
 
     def __init__(self, path: str | Path):
         self.path = Path(path).expanduser()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._fd: int | None = None
         self._fd_path: Path | None = None
         self._broken = False
         self._day = -1
         self._day_file = self.path
+        self._held: list[Event] = []
+        self._loops: set[asyncio.AbstractEventLoop] = set()  # loops with a flush scheduled
+        _SINKS.add(self)
 
     def file_for(self, t: float) -> Path:
         """The file an event at time ``t`` goes to."""
@@ -94,20 +131,39 @@ class JsonlSink:
         return self._day_file
 
     def __call__(self, event: Event) -> None:
-        """Write one event."""
+        """Take one event: written now, or with the rest of this loop step (see the class)."""
         if self._broken:
             return
-        data = (event.to_json() + "\n").encode("utf-8")
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
         with self._lock:
+            self._held.append(event)
+            if loop is None:
+                self.flush()
+            elif loop not in self._loops:
+                self._loops.add(loop)
+                loop.call_soon(self._flush_for, loop)
+
+    def _flush_for(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            self._loops.discard(loop)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every event taken and not yet written (one ``write`` per file)."""
+        with self._lock:
+            held, self._held = self._held, []
+            if not held or self._broken:
+                return
             try:
-                fd = self._open(self.file_for(event.t))
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                finally:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+                files = [self.file_for(e.t) for e in held]
+                start = 0
+                for k in range(1, len(held) + 1):
+                    if k == len(held) or files[k] != files[start]:
+                        self._write(files[start], "".join([_line(e) for e in held[start:k]]))
+                        start = k
             except OSError as exc:
                 self._broken = True
                 warnings.warn(
@@ -116,22 +172,55 @@ class JsonlSink:
                     stacklevel=2,
                 )
 
+    def _write(self, path: Path, text: str) -> None:
+        fd = self._open(path)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            view = memoryview(text.encode("utf-8"))
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
     def _open(self, path: Path) -> int:
         if self._fd is None or self._fd_path != path:
-            self.close()
+            self._close_fd()
             path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             self._fd_path = path
         return self._fd
 
-    def close(self) -> None:
-        """Close the open file, if any."""
+    def _close_fd(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
 
+    def close(self) -> None:
+        """Write what is held and close the open file, if any."""
+        with self._lock:
+            self.flush()
+            self._close_fd()
+
     def __del__(self) -> None:
         self.close()
+
+
+_SINKS: weakref.WeakSet[JsonlSink] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_sinks() -> None:
+    """Write what every sink still holds before the interpreter exits."""
+    for sink in list(_SINKS):
+        sink.flush()
+
+
+def flush_sinks(sinks: Iterable[Sink]) -> None:
+    """Write what the given sinks hold (sinks without a ``flush`` method are left alone)."""
+    for sink in sinks:
+        flush = getattr(sink, "flush", None)
+        if callable(flush):
+            flush()
 
 
 def read_events(path: str | Path) -> list[dict[str, Any]]:
@@ -208,3 +297,7 @@ class Tracer:
         for sink in self.sinks:
             sink(event)
         return event
+
+    def flush(self) -> None:
+        """Have the sinks write what they hold (before work that blocks the event loop)."""
+        flush_sinks(self.sinks)

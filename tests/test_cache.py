@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
-from cascade.cache import AnswerCache, cache_key
+from cascade.cache import AnswerCache, KeyFilter, cache_key
 from tests.builders import Script, engine, policy
 
 
@@ -90,3 +91,68 @@ def test_cached_answers_reach_disk_for_the_next_process(tmp_path: Path) -> None:
     s = Script({"m/cheap": ["other"]})
     again = engine(s, cache=tmp_path / "c").run("q", policy())
     assert again.text == "good" and s.calls == [] and again.trace[0].kind == "cache_hit"
+
+
+def _ready(c: AnswerCache) -> None:
+    for _ in range(200):  # the keys on disk are read in the background at open
+        if c._filter.ready:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the key filter never became ready")
+
+
+def test_key_filter_answers_misses_without_the_database(tmp_path: Path) -> None:
+    c = AnswerCache(tmp_path / "c")
+    _ready(c)
+
+    class Counting:
+        reads = 0
+
+        def get(self, key: str) -> None:
+            Counting.reads += 1
+
+    c._cache = Counting()
+    assert c.get(cache_key("m", [{"role": "user", "content": "new"}], {}, 0)) is None
+    assert Counting.reads == 0
+
+
+def test_keys_stored_before_open_are_found(tmp_path: Path) -> None:
+    first = AnswerCache(tmp_path / "c")
+    first.set("k1", {"text": "a"})
+    first.close()
+    del first
+    second = AnswerCache(tmp_path / "c")
+    _ready(second)
+    assert second.get("k1") == {"text": "a"}
+
+
+def test_keys_another_process_stores_are_found_after_a_refresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import diskcache
+
+    c = AnswerCache(tmp_path / "c")
+    _ready(c)
+    other = diskcache.Cache(str(tmp_path / "c"))  # a writer the filter knows nothing of
+    other.set("k2", {"text": "b"})
+    other.close()
+    monkeypatch.setattr("cascade.cache.REFRESH_S", 0.0)
+    assert c.get("k2") == {"text": "b"}
+
+
+def test_caches_on_one_directory_in_a_process_see_each_others_writes(tmp_path: Path) -> None:
+    a, b = AnswerCache(tmp_path / "c"), AnswerCache(tmp_path / "c")
+    _ready(a)
+    a.set("k3", {"text": "c"})
+    a.flush()
+    assert b.get("k3") == {"text": "c"}
+
+
+def test_key_filter_has_no_false_negatives(tmp_path: Path) -> None:
+    f = KeyFilter()
+    f.ready = True
+    keys = [f"key-{i}" for i in range(5000)]
+    for k in keys:
+        f.add(k)
+    assert all(f.may_hold(k) for k in keys)
+    assert sum(f.may_hold(f"other-{i}") for i in range(5000)) < 5  # 4 bits of 2**24 each

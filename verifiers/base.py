@@ -102,9 +102,15 @@ class Verifier(Protocol):
 
 
 class Combinable:
-    """Gives a verifier the operators ``&``, ``|`` and ``~``."""
+    """Gives a verifier the operators ``&``, ``|`` and ``~``.
+
+    ``cooperative`` says that judging leaves the event loop free (the work is quick, or slow
+    parts are awaited); the built-in verifiers are. The engine writes held trace events before it
+    runs a verifier that is not, so that a kill during its work loses no earlier step.
+    """
 
     name: str
+    cooperative: bool = True
 
     def __and__(self, other: object) -> AllOf:
         """Both must pass; the score is the lesser."""
@@ -147,6 +153,7 @@ class FunctionVerifier(Combinable):
         self.fn = fn
         self.name: str = name or str(getattr(fn, "__name__", type(fn).__name__))
         self.threshold = threshold
+        self.cooperative = inspect.iscoroutinefunction(fn)
 
     async def __call__(self, candidates: Sequence[Candidate], task: Task) -> Verdict:
         out = self.fn(candidates, task)
@@ -183,6 +190,12 @@ def as_verifier(obj: object) -> Verifier:
     if callable(obj):
         return FunctionVerifier(obj)
     raise TypeError(f"not a verifier: {obj!r} (expected a callable taking (candidates, task))")
+
+
+def is_cooperative(verifier: object) -> bool:
+    """Whether running ``verifier`` leaves the event loop free (see `Combinable`); a verifier
+    that does not say is taken to block."""
+    return bool(getattr(verifier, "cooperative", False))
 
 
 async def run_verifier(verifier: Verifier, candidates: Sequence[Candidate], task: Task) -> Verdict:

@@ -32,6 +32,7 @@ from cascade.verifiers.base import (
     Verdict,
     Verifier,
     as_verifier,
+    is_cooperative,
     run_verifier,
 )
 from cascade.verifiers.registry import build, register
@@ -56,6 +57,7 @@ class _Group(Combinable):
             raise ValueError(f"{type(self).__name__} needs at least one verifier")
         self.parts: tuple[Verifier, ...] = tuple(flat)
         self.name = name or self.symbol.join(_label(part) for part in self.parts)
+        self.cooperative = all(is_cooperative(part) for part in self.parts)
 
     async def __call__(self, candidates: Sequence[Candidate], task: Task) -> Verdict:
         """Judge every part concurrently and fold their verdicts."""
@@ -119,6 +121,7 @@ class Not(Combinable):
     def __init__(self, part: object, name: str | None = None) -> None:
         self.part = as_verifier(part)
         self.name = name or "~" + _label(self.part)
+        self.cooperative = is_cooperative(self.part)
 
     async def __call__(self, candidates: Sequence[Candidate], task: Task) -> Verdict:
         """Judge the part and invert its verdict."""
