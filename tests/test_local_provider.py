@@ -171,3 +171,24 @@ def test_importing_the_package_loads_nothing_heavy() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.local_model
+def test_cascade_run_end_to_end_on_smollm2(smol: str, tmp_path: Path) -> None:
+    """The whole path with a real model and no key: policy, litellm, local provider, verifier,
+    price, trace, cache."""
+    import cascade
+
+    prompt = QUESTION[0]["content"]
+    r = cascade.run(prompt, policy="math", models=[SMOL])
+    assert r.model == SMOL and r.tier == 0 and r.text.strip()
+    n = len(r.candidates)  # one forced model takes the preset's top-tier settings
+    assert r.cost_usd > 0  # the declared local price
+    assert r.cost_usd == pytest.approx(sum(e.cost_usd or 0 for e in r.trace if e.kind == "call"))
+    kinds = [e.kind for e in r.trace]
+    assert n >= 1 and kinds.count("call") == n and kinds[-1] in ("accept", "exhausted")
+    on_disk = cascade.read_events(tmp_path / "traces")
+    assert [e["kind"] for e in on_disk] == kinds
+    again = cascade.run(prompt, policy="math", models=[SMOL])
+    assert again.cost_usd == 0 and again.text == r.text
+    assert {e.kind for e in again.trace} >= {"cache_hit"}
