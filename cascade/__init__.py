@@ -11,7 +11,7 @@ import os
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from cascade.api import arun, arun_many, configure, run, run_many, tune
+from cascade.api import arun, arun_many, configure, feedback, run, run_many, tune
 from cascade.engine import Cascade
 from cascade.errors import (
     BadRequest,
@@ -79,6 +79,7 @@ __all__ = [
     "arun",
     "arun_many",
     "configure",
+    "feedback",
     "ladders",
     "load_policy",
     "policy_from_toml",

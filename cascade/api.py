@@ -24,6 +24,7 @@ def configure(
     trace: TraceArg = True,
     trace_prompts: bool | None = None,
     backoff_s: float = 0.5,
+    explore: float = 0.0,
 ) -> Cascade:
     """Replace the default engine used by `run` and friends (e.g. ``configure(cache=False)``)."""
     global _default
@@ -33,6 +34,7 @@ def configure(
         trace=trace,
         trace_prompts=trace_prompts,
         backoff_s=backoff_s,
+        explore=explore,
     )
     with _lock:
         old, _default = _default, engine
@@ -156,6 +158,12 @@ async def arun_many(
         progress=progress,
         **kw,
     )
+
+
+def feedback(result: Result, correct: bool, reason: str | None = None) -> None:
+    """Record whether ``result``'s answer was right, in the default engine's trace; `cascade tune`
+    uses it as that answer's label."""
+    default_engine().feedback(result, correct, reason)
 
 
 def tune(data: Sequence[str | Path], policy: PolicyRef | None = None, **kw: Any) -> Any:

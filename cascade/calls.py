@@ -34,6 +34,7 @@ class CallContext:
     budget: float | None = None
     spent: float = 0.0
     digest: str | None = None  # `messages_digest(messages)`, computed once per request
+    explore: bool = False  # run every tier, also above the accepted one (tuning data)
 
     def price(self, model: str) -> TokenPrices | None:
         """Policy-declared price first, then the provider's."""

@@ -23,9 +23,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--trace", help="trace file or directory, or 'off'")
     r.add_argument("--json", action="store_true", help="print the whole result as JSON")
     sub.add_parser("policies", help="list the policy presets and the named ladders")
-    t = sub.add_parser("tune", help="learn a policy's thresholds from recordings")
-    t.add_argument("--data", nargs="+", required=True, help="recording files or folders")
-    t.add_argument("--policy", help="preset name or .toml path (default: the recording's kind)")
+    t = sub.add_parser("tune", help="learn a policy's thresholds from recordings or traces")
+    t.add_argument(
+        "--data", nargs="+", required=True, help="recording or trace files, or folders of them"
+    )
+    t.add_argument(
+        "--policy",
+        help="preset name or .toml path (default: the policy the traces name, or the "
+        "recording's kind)",
+    )
     t.add_argument(
         "--target-quality",
         type=float,
@@ -41,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         "--half",
         type=int,
         choices=(0, 1),
-        help="tune on one half of each recording (split by record id)",
+        help="tune on one half of the data (recordings split by record id, traces by run id)",
     )
     t.add_argument("--out", default="tuned.toml", help="where to write the tuned policy")
     t.add_argument("--seed", type=int, default=0)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from cascade.providers import LiteLLMProvider, Provider
 from cascade.request import (
     Prompt,
     Schema,
+    answer_key,
     build_messages,
     json_mode,
     messages_digest,
@@ -28,7 +31,7 @@ from cascade.request import (
 from cascade.result import Result
 from cascade.settings import cache_location, trace_location, trace_prompts
 from cascade.sync import run_sync
-from cascade.trace import JsonlSink, Sink, Tracer
+from cascade.trace import Event, JsonlSink, Sink, Tracer, flush_sinks, redact
 from cascade.verifiers import Task
 
 TraceArg = bool | str | Path | Sink | Sequence[Sink] | None
@@ -39,7 +42,9 @@ class Cascade:
     """An engine: a provider, a cache and trace sinks, shared by the requests it runs.
 
     ``cache``: True (default location), False, or a directory. ``trace``: True (default
-    location), False, a path, a sink (a callable per event) or a list of sinks.
+    location), False, a path, a sink (a callable per event) or a list of sinks. ``explore``:
+    the share of requests (0 to 1) that also run the tiers above the accepted one, so that the
+    traces hold labelled data for `cascade tune` (their extra cost is part of those requests').
     """
 
     def __init__(
@@ -50,7 +55,11 @@ class Cascade:
         trace: TraceArg = True,
         trace_prompts: bool | None = None,
         backoff_s: float = 0.5,
+        explore: float = 0.0,
     ):
+        if not 0.0 <= explore <= 1.0:
+            raise ValueError(f"explore is a share of requests in [0, 1], got {explore!r}")
+        self.explore = explore
         self.provider: Provider = provider or LiteLLMProvider()
         self.cache = _make_cache(cache)
         self.sinks = _make_sinks(trace)
@@ -95,6 +104,7 @@ class Cascade:
             json_mode(json_schema, pol.task_kind),
             budget=max_cost_usd if max_cost_usd is not None else pol.max_cost_usd,
             digest=digest,
+            explore=self.explore > 0 and random.random() < self.explore,
         )
         task = Task(
             prompt=text,
@@ -150,6 +160,27 @@ class Cascade:
     ) -> list[Result | BaseException]:
         """Answer many requests synchronously; see `cascade.run_many`."""
         return run_sync(self.arun_many(prompts, policy, **kw))
+
+    def feedback(self, result: Result, correct: bool, reason: str | None = None) -> None:
+        """Record the caller's word on ``result``'s answer (a ``feedback`` event in the trace):
+        `cascade tune` takes it as the label of that answer, over the top tier's proxy."""
+        head = result.trace[0] if result.trace else None
+        event = Event(
+            result.run_id,
+            len(result.trace),
+            "feedback",
+            time.time(),
+            result.policy,
+            head.prompt_hash if head else "",
+            tier=result.tier,
+            model=result.model,
+            passed=bool(correct),
+            reason=None if reason is None else redact(reason),
+            answer=answer_key(result.text, result.parsed),
+        )
+        for sink in self.sinks:
+            sink(event)
+        flush_sinks(self.sinks)
 
     def close(self) -> None:
         """Close the cache and the trace files."""

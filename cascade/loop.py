@@ -9,31 +9,42 @@ from collections.abc import Sequence
 from cascade.calls import CallContext, sample_tier, verifier_caller
 from cascade.errors import BudgetExceeded, CascadeExhausted, ProviderError
 from cascade.policy import Policy
+from cascade.request import answer_key
 from cascade.result import Result
 from cascade.verifiers import Candidate, Task, Verdict, Verifier, run_verifier
 from cascade.verifiers.base import is_cooperative
 
 
 async def cascade(ctx: CallContext, task: Task) -> Result:
-    """Answer ``task`` on ``ctx.policy``'s ladder; see `cascade.run` for the outcomes."""
+    """Answer ``task`` on ``ctx.policy``'s ladder; see `cascade.run` for the outcomes.
+
+    When ``ctx.explore`` is set, the tiers above the accepted one run too (``explore`` events),
+    so that the trace holds every tier's score and answer for the tuner; the answer returned is
+    still the accepted one, and the exploration's cost is part of the request's.
+    """
     pol, tracer = ctx.policy, ctx.tracer
     best: Result | None = None
     last: Result | None = None
+    accepted: Result | None = None
     failures: list[ProviderError] = []
     for i, tier in enumerate(pol.tiers):
         if tier.skip:
             continue
         if not ctx.affordable(tier.samples * ctx.estimate(tier.model, tier.max_tokens)):
+            if accepted is not None:
+                break  # exploring stops at the budget; the accepted answer stands
             return _stop_for_budget(ctx, i, tier.model, best)
         cands, errors = await sample_tier(ctx, i, tier)
         failures += errors
         if not cands:
-            if i < _last(pol):
+            if accepted is None and i < _last(pol):
                 tracer.emit("escalate", tier=i, model=tier.model, reason="every call failed")
             continue
         try:
             verdicts = await _verify(ctx, i, tier.model, cands, task)
         except BudgetExceeded:  # a verifier's own call would pass the budget: unverified
+            if accepted is not None:
+                break
             unverified = Result(
                 cands[0].text,
                 tier.model,
@@ -51,9 +62,27 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
         _emit_verdicts(ctx, i, tier.model, verdicts)
         score = combine(pol, verdicts)
         result = _tier_result(ctx, i, tier.model, cands, verdicts, score, tier.threshold)
+        answer = answer_key(result.text, result.parsed)
+        mark = True if ctx.explore else None  # every decision of an explored request says so
+        if accepted is not None:
+            tracer.emit(
+                "explore", tier=i, model=tier.model, score=score, answer=answer, explored=True
+            )
+            continue
         if result.accepted:
-            tracer.emit("accept", tier=i, model=tier.model, score=score, cost_usd=ctx.spent)
-            return _final(result, ctx)
+            tracer.emit(
+                "accept",
+                tier=i,
+                model=tier.model,
+                score=score,
+                cost_usd=ctx.spent,
+                answer=answer,
+                explored=mark,
+            )
+            if not ctx.explore or i == _last(pol):
+                return _final(result, ctx)
+            accepted = result
+            continue
         if i < _last(pol):
             tracer.emit(
                 "escalate",
@@ -61,13 +90,25 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
                 model=tier.model,
                 score=score,
                 reason=f"score {score:.3f} < threshold {tier.threshold}",
+                answer=answer,
+                explored=mark,
             )
         last = result
         if best is None or score >= best.score:
             best = result
+    if accepted is not None:
+        return _final(accepted, ctx)
     if last is None:
         raise _all_failed(failures, pol).with_trace(tracer.events)
-    tracer.emit("exhausted", tier=last.tier, model=last.model, score=last.score, cost_usd=ctx.spent)
+    tracer.emit(
+        "exhausted",
+        tier=last.tier,
+        model=last.model,
+        score=last.score,
+        cost_usd=ctx.spent,
+        answer=answer_key(last.text, last.parsed),
+        explored=True if ctx.explore else None,
+    )
     chosen = _final(last if pol.on_exhausted == "last" else best or last, ctx)
     if pol.on_exhausted == "raise":
         raise CascadeExhausted(

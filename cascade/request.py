@@ -112,3 +112,15 @@ def normalize_tests(tests: str | Sequence[str] | None) -> tuple[str, ...]:
     if isinstance(tests, str):
         return (tests,) if tests.strip() else ()
     return tuple(tests)
+
+
+def answer_key(text: str, parsed: Any = None) -> str:
+    """A 16-hex-digit fingerprint of an answer: of its parsed value when a verifier read one (so
+    "391" and "The answer is 391." agree), else of its whitespace-normalized text."""
+    if parsed is not None:
+        dump = getattr(parsed, "model_dump", None)
+        value = dump(mode="json") if callable(dump) else parsed
+        blob = json.dumps(value, sort_keys=True, default=str)
+    else:
+        blob = " ".join(text.split())
+    return hashlib.blake2b(blob.encode("utf-8"), digest_size=8).hexdigest()

@@ -3,8 +3,12 @@
 Kinds: ``call`` (a model call answered), ``cache_hit`` (answered from the cache, cost 0),
 ``error`` (a call failed; ``retry`` tells whether it will be tried again), ``verdict`` (one
 verifier's judgement of a tier), ``accept``, ``escalate``, ``budget`` (stopped before a call that
-would pass the budget) and ``exhausted`` (no tier accepted). Prompts appear as ``prompt_hash``;
-the text only when the caller opts in. Error messages are scrubbed of secrets.
+would pass the budget), ``exhausted`` (no tier accepted), ``explore`` (a tier above the accepted
+one, run only to collect tuning data) and ``feedback`` (the caller's word on the answer).
+Decisions carry ``answer``, a fingerprint of the tier's answer, so that tiers can be compared,
+and ``explored`` when the request was picked to run every tier.
+Prompts appear as ``prompt_hash``; the text only when the caller opts in. Error messages are
+scrubbed of secrets.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class Event:
     reason: str | None = None
     error: str | None = None
     retry: bool | None = None
+    answer: str | None = None
+    explored: bool | None = None
     prompt: str | None = None
     text: str | None = None
     v: int = SCHEMA_VERSION

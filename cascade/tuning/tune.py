@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from cascade.errors import PolicyError
-from cascade.policy import Policy, PolicyRef, load_policy, tier_ranks
+from cascade.policy import Policy, PolicyRef, Tier, load_policy, tier_ranks
 from cascade.recordings import find_recordings, halve
 from cascade.tuning.data import Dataset, from_recording
 from cascade.tuning.search import Choice, Objective, Validation, choose, cross_validate
 from cascade.tuning.simulate import Table
+from cascade.tuning.traces import from_traces, is_trace, trace_files
 from cascade.tuning.write import policy_toml
 
 MIN_PROMPTS = 30
@@ -59,7 +60,8 @@ def tune(
     half: int | None = None,
     progress: bool = False,
 ) -> TuneReport:
-    """Learn thresholds for ``policy`` from recordings (files or folders) and write a new TOML.
+    """Learn thresholds for ``policy`` from recordings and/or traces (files or folders) and
+    write a new TOML. Traces contribute their explored requests (`cascade.tuning.traces`).
 
     The objective is the least expected cost with accuracy at least ``target_quality`` times
     always-top's, or, with ``max_cost_pct``, the best accuracy at most that share of always-top's
@@ -68,17 +70,31 @@ def tune(
     `PolicyError` when the data is too small.
     """
     objective = Objective(target_quality, max_cost_pct)
-    recordings = find_recordings([Path(p) for p in data])
-    if not recordings:
-        raise PolicyError(f"no recordings found in {', '.join(map(str, data))}", field="data")
+    paths = [Path(p) for p in data]
+    traces = [f for f in trace_files(paths) if is_trace(f)]
+    recordings = find_recordings([p for p in paths if p.is_dir() or not is_trace(p)])
+    if not recordings and not traces:
+        raise PolicyError(
+            f"no recordings or traces found in {', '.join(map(str, data))}", field="data"
+        )
+    sets: list[Dataset] = []
+    columns: list[int] | None = None
+    if traces:
+        wanted = None if policy is None else load_policy(policy).name
+        from_trace, name, columns = from_traces(traces, wanted, half)
+        if policy is None and not recordings:
+            policy = _named(name)
+        sets.append(from_trace)
     source = load_policy(policy if policy is not None else recordings[0].manifest.task_kind)
     tick = _ticker() if progress else None
-    sets = [
+    sets += [
         from_recording(
             r, source, progress=tick, records=None if half is None else halve(r.records(), half)
         )
         for r in recordings
     ]
+    if recordings:
+        columns = None  # recordings place their models by rank (`Policy.with_models`)
     dataset = _concat(sets)
     if dataset.table.prompts < MIN_PROMPTS:
         raise PolicyError(
@@ -88,7 +104,7 @@ def tune(
         )
     choice = choose(dataset.table, objective)
     validation = cross_validate(dataset.table, objective, folds=folds, seed=seed)
-    tuned = _apply(source, choice)
+    tuned = _apply(source, choice, columns)
     provenance = _provenance(source, dataset, objective, validation, seed)
     tuned = tuned.model_copy(update={"provenance": provenance})
     path = Path(out) if out is not None else None
@@ -97,20 +113,49 @@ def tune(
     return TuneReport(tuned, choice, validation, dataset.table.prompts, path)
 
 
-def _apply(policy: Policy, choice: Choice) -> Policy:
+def _named(name: str) -> str:
+    """The policy a trace names, if it can be loaded by that name (a preset)."""
+    try:
+        load_policy(name)
+    except PolicyError as exc:
+        raise PolicyError(
+            f"the traces were made with policy {name!r}, which is not a preset; pass it with "
+            f"--policy PATH (policy=...)",
+            field="policy",
+        ) from exc
+    return name
+
+
+def _apply(policy: Policy, choice: Choice, columns: Sequence[int] | None = None) -> Policy:
     """The policy with tuned thresholds; a tier never worth calling is skipped.
 
-    With fewer models in the data than tiers in the policy, the tuned policy keeps the tiers
-    that `Policy.with_models` put those models on, in order.
+    ``columns`` are the policy's tier indexes the data's columns stand for (traces); without
+    them, with fewer models in the data than tiers in the policy, the tuned policy keeps the
+    tiers that `Policy.with_models` put those models on, in order.
     """
+    if columns is not None:
+        if max(columns) >= len(policy.tiers):
+            raise PolicyError(
+                f"the traces have tier {max(columns)}, policy {policy.name!r} has "
+                f"{len(policy.tiers)} tiers",
+                field="policy",
+            )
+        tiers = list(policy.tiers)
+        for col, t in zip(columns, choice.thresholds, strict=True):
+            tiers[col] = _tuned_tier(tiers[col], float(t))
+        return policy.model_copy(update={"tiers": tuple(tiers), "name": f"{policy.name}-tuned"})
     ranks = tier_ranks(len(policy.tiers), len(choice.thresholds))
-    tiers = []
-    for tier, t in zip([policy.tiers[r] for r in ranks], choice.thresholds, strict=True):
-        if np.isfinite(t) and t <= 1.0:
-            tiers.append(tier.model_copy(update={"threshold": float(t), "skip": False}))
-        else:
-            tiers.append(tier.model_copy(update={"threshold": 1.0, "skip": True}))
+    tiers = [
+        _tuned_tier(tier, float(t))
+        for tier, t in zip([policy.tiers[r] for r in ranks], choice.thresholds, strict=True)
+    ]
     return policy.model_copy(update={"tiers": tuple(tiers), "name": f"{policy.name}-tuned"})
+
+
+def _tuned_tier(tier: Tier, threshold: float) -> Tier:
+    if np.isfinite(threshold) and threshold <= 1.0:
+        return tier.model_copy(update={"threshold": threshold, "skip": False})
+    return tier.model_copy(update={"threshold": 1.0, "skip": True})
 
 
 def _provenance(
