@@ -35,6 +35,7 @@ class CallContext:
     spent: float = 0.0
     digest: str | None = None  # `messages_digest(messages)`, computed once per request
     explore: bool = False  # run every tier, also above the accepted one (tuning data)
+    start: int = 0  # the first tier to run (a pre-router's choice)
 
     def price(self, model: str) -> TokenPrices | None:
         """Policy-declared price first, then the provider's."""

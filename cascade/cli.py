@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
         help="tune on one half of the data (recordings split by record id, traces by run id)",
     )
     t.add_argument("--out", default="tuned.toml", help="where to write the tuned policy")
+    t.add_argument("--no-router", action="store_true", help="do not tune the learned pre-router")
     t.add_argument("--seed", type=int, default=0)
     return p
 
@@ -77,6 +78,7 @@ def _tune(args: argparse.Namespace) -> int:
             seed=args.seed,
             half=args.half,
             progress=True,
+            router=not args.no_router,
         )
     except (PolicyError, ValueError, FileNotFoundError) as exc:
         print(f"\ncascade tune: {exc}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import sys
 import time
@@ -115,6 +116,8 @@ class Cascade:
             model_class=model_class,
             tests=normalize_tests(tests),
         )
+        if pol.router is not None:
+            ctx.start = _route(pol, text, tracer, ctx.explore)
         try:
             return await cascade(ctx, task)
         finally:
@@ -203,6 +206,30 @@ def resolve_policy(policy: PolicyRef, models: Sequence[str] | None, ladder: str 
     if ladder is not None:
         models = ladder_models(ladder)
     return pol.with_models(models) if models is not None else pol
+
+
+def _route(pol: Policy, text: str, tracer: Tracer, explore: bool) -> int:
+    """The tier a request starts at under the policy's pre-router (traced as ``route``)."""
+    ref = pol.router
+    assert ref is not None
+    path = Path(ref.path)
+    p = float(_router(str(path), path.stat().st_mtime_ns).predict_proba([text])[0])
+    routed = p >= ref.tau and not explore and not all(t.skip for t in pol.tiers[ref.start_tier :])
+    start = ref.start_tier if routed else 0
+    tracer.emit(
+        "route",
+        tier=start,
+        score=p,
+        reason=f"p(cheapest tier fails) {p:.3f} {'>=' if p >= ref.tau else '<'} tau {ref.tau:.3f}",
+    )
+    return start
+
+
+@functools.lru_cache(maxsize=16)
+def _router(path: str, mtime_ns: int) -> Any:
+    from cascade.tuning.router import Router
+
+    return Router.load(path)
 
 
 def _make_cache(cache: bool | str | Path) -> AnswerCache | None:

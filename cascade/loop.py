@@ -28,7 +28,7 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
     accepted: Result | None = None
     failures: list[ProviderError] = []
     for i, tier in enumerate(pol.tiers):
-        if tier.skip:
+        if tier.skip or i < ctx.start:
             continue
         if not ctx.affordable(tier.samples * ctx.estimate(tier.model, tier.max_tokens)):
             if accepted is not None:

@@ -80,6 +80,18 @@ class VerifierSpec(BaseModel):
         return build(self.kind, self.params)
 
 
+class RouterRef(BaseModel):
+    """A learned pre-router (written by `cascade tune`): requests it gives a probability of at
+    least ``tau`` that the cheapest tier fails start at tier ``start_tier``. ``path`` is its JSON
+    file (format ``cascade-router/1``), relative to the policy file."""
+
+    model_config = _FROZEN
+
+    path: str = Field(min_length=1)
+    tau: float = Field(ge=0.0, le=1.0)
+    start_tier: int = Field(1, ge=1)
+
+
 class Policy(BaseModel):
     """A ladder of tiers (cheapest first), the verifiers, and the acceptance rule."""
 
@@ -98,12 +110,18 @@ class Policy(BaseModel):
     system: str | None = None
     prices: dict[str, Price] = Field(default_factory=dict)
     provenance: dict[str, Any] = Field(default_factory=dict)
+    router: RouterRef | None = None
     _built: tuple[tuple[VerifierSpec, ...], tuple[Verifier, ...]] | None = PrivateAttr(None)
 
     def model_post_init(self, context: Any) -> None:
         """Build the verifiers now, so that a bad kind or parameter fails at load time."""
         if all(t.skip for t in self.tiers):
             raise PolicyError("every tier is skipped; at least one must run", field="tiers")
+        if self.router is not None and self.router.start_tier >= len(self.tiers):
+            raise PolicyError(
+                f"router.start_tier is {self.router.start_tier}; valid: 1 to {len(self.tiers) - 1}",
+                field="router.start_tier",
+            )
         _ = self.built_verifiers
 
     @property
@@ -133,7 +151,8 @@ class Policy(BaseModel):
         ranks = tier_ranks(m, n)
         pairs = zip(ranks, models, strict=True)
         tiers = tuple(self.tiers[r].model_copy(update={"model": s}) for r, s in pairs)
-        return self.model_copy(update={"tiers": tiers})
+        # a pre-router learned what the policy's own models fail at: not another ladder's
+        return self.model_copy(update={"tiers": tiers, "router": None})
 
 
 def tier_ranks(tiers: int, models: int) -> list[int]:
@@ -179,7 +198,14 @@ def _load_preset(name: str) -> Policy:
 
 @functools.lru_cache(maxsize=64)
 def _load_file(path: str, mtime_ns: int) -> Policy:
-    return policy_from_toml(Path(path).read_text("utf-8"), source=path)
+    policy = policy_from_toml(Path(path).read_text("utf-8"), source=path)
+    if policy.router is not None:  # the router's file is named relative to the policy's
+        where = (Path(path).parent / policy.router.path).resolve()
+        if not where.is_file():
+            raise PolicyError(f"no router file at {where}", source=path, field="router.path")
+        ref = policy.router.model_copy(update={"path": str(where)})
+        policy = policy.model_copy(update={"router": ref})
+    return policy
 
 
 def policy_from_toml(text: str, *, source: str = "<string>") -> Policy:
@@ -225,6 +251,8 @@ def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
             model = VerifierSpec
         elif part == "prices":
             model = Price
+        elif part == "router":
+            model = RouterRef
     return [f for f in model.model_fields if f != "instance"]
 
 

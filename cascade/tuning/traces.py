@@ -45,7 +45,7 @@ class Run:
         """Take one event of this request."""
         kind, tier = e.get("kind"), e.get("tier")
         self.policy = self.policy or str(e.get("policy", ""))
-        self.prompt = self.prompt or str(e.get("prompt") or e.get("prompt_hash") or "")
+        self.prompt = self.prompt or str(e.get("prompt") or "")  # text only when opted in
         if kind == "feedback":
             self.feedback = (bool(e.get("passed")), e.get("answer"))
             return

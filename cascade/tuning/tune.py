@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import sys
@@ -12,9 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from cascade.errors import PolicyError
-from cascade.policy import Policy, PolicyRef, Tier, load_policy, tier_ranks
+from cascade.policy import Policy, PolicyRef, RouterRef, Tier, load_policy, tier_ranks
 from cascade.recordings import find_recordings, halve
 from cascade.tuning.data import Dataset, from_recording
+from cascade.tuning.router import RouterChoice, tune_router
 from cascade.tuning.search import Choice, Objective, Validation, choose, cross_validate
 from cascade.tuning.simulate import Table
 from cascade.tuning.traces import from_traces, is_trace, trace_files
@@ -32,6 +34,7 @@ class TuneReport:
     validation: Validation
     prompts: int
     out: Path | None
+    routing: RouterChoice | None = None
 
     def summary(self) -> str:
         """A short human-readable account."""
@@ -44,8 +47,19 @@ class TuneReport:
             f"{_pct(v.accuracy, v.top_accuracy)} of always-top ({v.top_accuracy:.3f}); "
             f"cost {v.cost:.3g} USD/prompt [{v.cost_ci[0]:.3g}, {v.cost_ci[1]:.3g}] = "
             f"{_pct(v.cost, v.top_cost)} of always-top"
+            + (f"\n{_router_line(self.routing)}" if self.routing is not None else "")
             + (f"\nwrote {self.out}" if self.out else "")
         )
+
+
+def _router_line(r: RouterChoice) -> str:
+    b, v = r.baseline, r.routed
+    state = "on" if r.enabled else "off"
+    return (
+        f"pre-router {state}: held-out with it accuracy {v.accuracy:.3f}, cost {v.cost:.3g} "
+        f"({100 * r.routed_share:.0f}% of prompts start higher); thresholds alone accuracy "
+        f"{b.accuracy:.3f}, cost {b.cost:.3g}"
+    )
 
 
 def tune(
@@ -59,6 +73,7 @@ def tune(
     seed: int = 0,
     half: int | None = None,
     progress: bool = False,
+    router: bool = True,
 ) -> TuneReport:
     """Learn thresholds for ``policy`` from recordings and/or traces (files or folders) and
     write a new TOML. Traces contribute their explored requests (`cascade.tuning.traces`).
@@ -66,7 +81,10 @@ def tune(
     The objective is the least expected cost with accuracy at least ``target_quality`` times
     always-top's, or, with ``max_cost_pct``, the best accuracy at most that share of always-top's
     cost. ``half`` (0 or 1) tunes on that half of each recording (`cascade.recordings.half`),
-    keeping the other half for evaluation. The source policy is never changed. Raises
+    keeping the other half for evaluation. With ``router`` (and prompt texts in the data) the
+    learned pre-router is tuned too and kept only when it lowers held-out cost at equal quality;
+    it is then written next to ``out`` as ``<out>.router.json``. The source policy is never
+    changed. Raises
     `PolicyError` when the data is too small.
     """
     objective = Objective(target_quality, max_cost_pct)
@@ -104,13 +122,53 @@ def tune(
         )
     choice = choose(dataset.table, objective)
     validation = cross_validate(dataset.table, objective, folds=folds, seed=seed)
+    routing = _try_router(dataset, objective, folds, seed) if router else None
+    if routing is not None and routing.enabled:
+        choice = dataclasses.replace(choice, thresholds=routing.routed_thresholds)
+        validation = routing.routed
     tuned = _apply(source, choice, columns)
     provenance = _provenance(source, dataset, objective, validation, seed)
+    if routing is not None:
+        provenance.update(_router_provenance(routing))
     tuned = tuned.model_copy(update={"provenance": provenance})
     path = Path(out) if out is not None else None
     if path is not None:
+        if routing is not None and routing.enabled:
+            positions = columns or tier_ranks(len(source.tiers), dataset.table.tiers)
+            sidecar = path.with_suffix(".router.json")
+            routing.router.save(sidecar)
+            ref = RouterRef(
+                path=sidecar.name, tau=routing.tau, start_tier=positions[routing.start_tier]
+            )
+            tuned = tuned.model_copy(update={"router": ref})
         _write(path, tuned, provenance, policy)
-    return TuneReport(tuned, choice, validation, dataset.table.prompts, path)
+        if tuned.router is not None:  # the router's path, as a loaded policy holds it
+            where = str(path.with_suffix(".router.json").resolve())
+            tuned = tuned.model_copy(
+                update={"router": tuned.router.model_copy(update={"path": where})}
+            )
+    return TuneReport(tuned, choice, validation, dataset.table.prompts, path, routing)
+
+
+def _try_router(data: Dataset, objective: Objective, folds: int, seed: int) -> RouterChoice | None:
+    """Tune the pre-router when the data can support it: prompt texts (traces keep only a hash
+    unless prompts were opted in) and more than one tier."""
+    if data.table.tiers < 2 or not all(data.prompts):
+        return None
+    return tune_router(data.prompts, data.table, objective, folds=folds, seed=seed)
+
+
+def _router_provenance(r: RouterChoice) -> dict[str, object]:
+    b, v = r.baseline, r.routed
+    return {
+        "router": "on" if r.enabled else "off (no held-out saving at equal quality)",
+        "router_heldout_accuracy": round(v.accuracy, 4),
+        "router_heldout_cost_usd": v.cost,
+        "router_routed_share": round(r.routed_share, 4),
+        "thresholds_alone_heldout_accuracy": round(b.accuracy, 4),
+        "thresholds_alone_heldout_cost_usd": b.cost,
+        "router_cost_change_ci95": [r.saving_ci[0], r.saving_ci[1]],
+    }
 
 
 def _named(name: str) -> str:

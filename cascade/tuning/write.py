@@ -16,7 +16,7 @@ def policy_toml(policy: Policy, provenance: Mapping[str, Any]) -> str:
     lines = [f"# Tuned by `cascade tune` from policy {policy.name!r}; see [provenance].", ""]
     tables: list[str] = []
     for key, value in data.items():
-        if key in ("tiers", "verifiers", "prices", "provenance"):
+        if key in ("tiers", "verifiers", "prices", "provenance", "router"):
             continue
         lines.append(f"{key} = {_value(value)}")
     for tier in data["tiers"]:
@@ -30,6 +30,8 @@ def policy_toml(policy: Policy, provenance: Mapping[str, Any]) -> str:
         ]
     for model, price in data.get("prices", {}).items():
         tables += ["", f"[prices.{_key(model)}]", *(f"{k} = {_value(v)}" for k, v in price.items())]
+    if "router" in data:
+        tables += ["", "[router]", *(f"{k} = {_value(v)}" for k, v in data["router"].items())]
     tables += ["", "[provenance]", *(f"{_key(k)} = {_value(v)}" for k, v in provenance.items())]
     return "\n".join(lines + tables) + "\n"
 
