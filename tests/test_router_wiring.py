@@ -91,7 +91,7 @@ def test_router_fields_are_checked() -> None:
     toml = '[[tiers]]\nmodel = "a/b"\n[[tiers]]\nmodel = "c/d"\n[router]\npath = "r.json"\n'
     with pytest.raises(PolicyError, match="start_tier is 2; valid: 1 to 1"):
         policy_from_toml(toml + "tau = 0.5\nstart_tier = 2\n")
-    with pytest.raises(PolicyError, match="router.tau"):
+    with pytest.raises(PolicyError, match=r"router\.tau"):
         policy_from_toml(toml + "tau = 1.5\n")
 
 
@@ -99,5 +99,5 @@ def test_a_policy_file_whose_router_file_is_missing_says_where(tmp_path: Path) -
     (tmp_path / "p.toml").write_text(
         '[[tiers]]\nmodel = "a/b"\n[[tiers]]\nmodel = "c/d"\n[router]\npath = "r.json"\ntau = 0.5\n'
     )
-    with pytest.raises(PolicyError, match="no router file at .*r.json"):
+    with pytest.raises(PolicyError, match=r"no router file at .*r\.json"):
         cascade.load_policy(tmp_path / "p.toml")
