@@ -33,8 +33,9 @@ def _policy() -> Policy:
     )
 
 
-def write_trace(path: Path, events: int, seed: int = 0) -> int:
-    """Run explored requests until ``path`` holds at least ``events`` events; return the count."""
+def write_trace(path: Path, events: int, seed: int = 0, prompts: bool = False) -> int:
+    """Run explored requests until ``path`` holds at least ``events`` events; return the count.
+    With ``prompts`` the trace keeps prompt texts (so that the pre-router is tuned too)."""
     rng = random.Random(seed)
 
     def handler(req: CallRequest) -> Completion:
@@ -44,7 +45,11 @@ def write_trace(path: Path, events: int, seed: int = 0) -> int:
         return Completion("42" if right else wrong, 10, 2)
 
     eng = Cascade(
-        provider=FunctionProvider(handler, prices=PRICES), cache=False, trace=path, explore=1.0
+        provider=FunctionProvider(handler, prices=PRICES),
+        cache=False,
+        trace=path,
+        explore=1.0,
+        trace_prompts=prompts,
     )
     pol, written, i = _policy(), 0, 0
     while written < events:
@@ -65,16 +70,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="write the trace here instead of a temp dir")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        path = args.keep or Path(tmp) / "trace.jsonl"
-        t0 = time.perf_counter()
-        n = write_trace(path, args.events)
-        made = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        report = cascade.tune([path], _policy(), out=Path(tmp) / "tuned.toml")
-        took = time.perf_counter() - t0
-    print(f"trace: {n} events ({report.prompts} explored requests), written in {made:.1f} s")
-    print(f"cascade tune: {took:.2f} s (target <= 10 s for 100,000 events)")
-    print(report.summary())
+        for prompts in (False, True):
+            path = args.keep or Path(tmp) / "trace.jsonl"
+            path.unlink(missing_ok=True)
+            t0 = time.perf_counter()
+            n = write_trace(path, args.events, prompts=prompts)
+            made = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            report = cascade.tune([path], _policy(), out=Path(tmp) / "tuned.toml")
+            took = time.perf_counter() - t0
+            what = "prompt texts kept: thresholds and pre-router" if prompts else "thresholds"
+            print(
+                f"{what}: {n} events ({report.prompts} complete explored requests, written in "
+                f"{made:.1f} s); cascade tune {took:.2f} s (target <= 10 s for 100,000 events)"
+            )
+            print("  " + report.summary().replace("\n", "\n  "))
     return 0
 
 

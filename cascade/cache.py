@@ -50,8 +50,9 @@ class KeyFilter:
     """Which keys may be in a cache directory: a Bloom filter (2 MiB, four bits per key).
 
     ``may_hold`` is False only for a key that was neither seen on disk nor added here, so a
-    "no" skips the database safely; a rare false "yes" costs one ordinary lookup. `refresh`
-    reads the keys stored since the last refresh (by rowid), from any process.
+    "no" skips the database; a rare false "yes" costs one ordinary lookup. `refresh` reads the
+    keys stored since the last refresh (by rowid), from any process; when the table shrank or its
+    rowids went back (a clear, an eviction of the newest rows), it reads every key again.
     """
 
     BITS = 1 << 24
@@ -59,9 +60,11 @@ class KeyFilter:
     def __init__(self) -> None:
         self.bits = bytearray(self.BITS // 8)
         self.ready = False  # True once every key on disk at some moment has been read
-        self.checked = 0.0  # time.monotonic() of the last refresh
+        self.checked = 0.0  # time.monotonic() of the last refresh (or attempt)
         self._rowid = 0
-        self._busy = threading.Lock()
+        self._rows = 0
+        self._busy = threading.Lock()  # one refresh at a time
+        self._bits = threading.Lock()  # read-modify-write of the bit array
 
     @staticmethod
     def _slots(key: str) -> tuple[int, ...]:
@@ -70,12 +73,25 @@ class KeyFilter:
 
     def add(self, key: str) -> None:
         """Note that ``key`` is (or is about to be) stored."""
-        for i in self._slots(key):
-            self.bits[i >> 3] |= 1 << (i & 7)
+        slots = self._slots(key)
+        with self._bits:
+            for i in slots:
+                self.bits[i >> 3] |= 1 << (i & 7)
 
     def may_hold(self, key: str) -> bool:
         """False when ``key`` is surely not stored; True when it may be."""
         return not self.ready or all(self.bits[i >> 3] >> (i & 7) & 1 for i in self._slots(key))
+
+    def due(self) -> bool:
+        """Whether a refresh is due (about once a second, also while a first read failed)."""
+        return time.monotonic() - self.checked > REFRESH_S and not self._busy.locked()
+
+    def refresh_soon(self, db: Path) -> None:
+        """Refresh in a background thread, so that no request waits for the database."""
+        self.checked = time.monotonic()
+        threading.Thread(
+            target=self.refresh, args=(db,), name="cascade-cache-keys", daemon=True
+        ).start()
 
     def refresh(self, db: Path) -> None:
         """Add the keys stored in ``db`` (diskcache's ``cache.db``) since the last refresh; at
@@ -86,18 +102,22 @@ class KeyFilter:
             self.checked = time.monotonic()
             con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1.0)
             try:
-                rows = con.execute(
+                rows, top = con.execute("SELECT count(*), max(rowid) FROM Cache").fetchone()
+                if (top or 0) < self._rowid or rows < self._rows:
+                    self._rowid = 0  # rows went away or rowids restarted: read everything
+                found = con.execute(
                     "SELECT rowid, key FROM Cache WHERE rowid > ? ORDER BY rowid", (self._rowid,)
                 ).fetchall()
             finally:
                 con.close()
-            for rowid, key in rows:
+            for rowid, key in found:
                 if isinstance(key, str):
                     self.add(key)
                 self._rowid = rowid
+            self._rows = rows
             self.ready = True
         except sqlite3.Error:
-            pass  # the filter stays as it was; while not ready, every lookup reads the database
+            pass  # tried again when next due; while not ready, every lookup reads the database
         finally:
             self._busy.release()
 
@@ -125,12 +145,7 @@ class AnswerCache:
         where = str(self.directory.resolve())
         self._filter = _FILTERS.get(where) or _FILTERS.setdefault(where, KeyFilter())
         if not self._filter.ready:  # read the keys on disk without delaying the first request
-            threading.Thread(
-                target=self._filter.refresh,
-                args=(self._db,),
-                name="cascade-cache-keys",
-                daemon=True,
-            ).start()
+            self._filter.refresh_soon(self._db)
 
     @property
     def enabled(self) -> bool:
@@ -145,8 +160,8 @@ class AnswerCache:
         if pending is not None:
             return pending
         keys = self._filter
-        if keys.ready and time.monotonic() - keys.checked > REFRESH_S:
-            keys.refresh(self._db)  # other processes' new keys: a cheap read, once a second
+        if keys.due():
+            keys.refresh_soon(self._db)  # other processes' new keys, about once a second
         if not keys.may_hold(key):
             return None
         try:
@@ -205,6 +220,8 @@ class AnswerCache:
     def clear(self) -> None:
         """Remove every stored completion."""
         if self._cache is not None:
+            with self._lock:
+                self._pending.clear()
             self._cache.clear()
 
     def close(self) -> None:

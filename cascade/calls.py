@@ -131,7 +131,8 @@ async def call(
     if ctx.cache is not None:
         digest = ctx.digest if req.messages is ctx.messages else None
         key = cache_key(req.model, req.messages, req.params(), req.sample, digest)
-        hit = ctx.cache.get(key)
+        # an explored request pays for every call, so that its trace holds true tier costs
+        hit = None if ctx.explore else ctx.cache.get(key)
         if hit is not None:
             ctx.tracer.emit(
                 "cache_hit",

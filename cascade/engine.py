@@ -7,6 +7,7 @@ import functools
 import random
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,15 @@ class Cascade:
             tests=normalize_tests(tests),
         )
         if pol.router is not None:
-            ctx.start = _route(pol, text, tracer, ctx.explore)
+            try:
+                ctx.start = _route(pol, text, tracer, ctx.explore)
+            except (OSError, ValueError, KeyError, TypeError) as exc:  # never fails a request
+                warnings.warn(
+                    f"cascade: pre-router {pol.router.path} unusable ({exc}); starting at tier 0",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                tracer.emit("route", tier=0, reason=f"router unusable: {exc}"[:300])
         try:
             return await cascade(ctx, task)
         finally:

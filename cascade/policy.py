@@ -83,7 +83,8 @@ class VerifierSpec(BaseModel):
 class RouterRef(BaseModel):
     """A learned pre-router (written by `cascade tune`): requests it gives a probability of at
     least ``tau`` that the cheapest tier fails start at tier ``start_tier``. ``path`` is its JSON
-    file (format ``cascade-router/1``), relative to the policy file."""
+    file (format ``cascade-router/1``): in a policy file, relative to that file; in a policy
+    built in code or from TOML text, as given (relative to the working directory)."""
 
     model_config = _FROZEN
 

@@ -124,7 +124,8 @@ class JsonlSink:
         self._day = -1
         self._day_file = self.path
         self._held: list[Event] = []
-        self._loops: set[asyncio.AbstractEventLoop] = set()  # loops with a flush scheduled
+        # loops with a flush scheduled (weak: a loop closed before its flush ran is forgotten)
+        self._loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
         _SINKS.add(self)
 
     def file_for(self, t: float) -> Path:
@@ -183,7 +184,8 @@ class JsonlSink:
         fd = self._open(path)
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            view = memoryview(text.encode("utf-8"))
+            # a lone surrogate (from a model's text) becomes its JSON escape, not an error
+            view = memoryview(text.encode("utf-8", "backslashreplace"))
             while view:
                 view = view[os.write(fd, view) :]
         finally:
@@ -218,16 +220,21 @@ _SINKS: weakref.WeakSet[JsonlSink] = weakref.WeakSet()
 @atexit.register
 def _flush_sinks() -> None:
     """Write what every sink still holds before the interpreter exits."""
-    for sink in list(_SINKS):
-        sink.flush()
+    flush_sinks(list(_SINKS))
 
 
 def flush_sinks(sinks: Iterable[Sink]) -> None:
-    """Write what the given sinks hold (sinks without a ``flush`` method are left alone)."""
+    """Write what the given sinks hold (sinks without a ``flush`` method are left alone). A sink
+    that fails warns; it never fails the request, nor keeps the others from writing."""
     for sink in sinks:
         flush = getattr(sink, "flush", None)
         if callable(flush):
-            flush()
+            try:
+                flush()
+            except Exception as exc:
+                warnings.warn(
+                    f"cascade: a trace sink failed: {exc!r}", RuntimeWarning, stacklevel=2
+                )
 
 
 def read_events(path: str | Path) -> list[dict[str, Any]]:

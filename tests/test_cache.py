@@ -138,7 +138,34 @@ def test_keys_another_process_stores_are_found_after_a_refresh(
     other.set("k2", {"text": "b"})
     other.close()
     monkeypatch.setattr("cascade.cache.REFRESH_S", 0.0)
+    for _ in range(200):  # a lookup starts a refresh in the background
+        if c.get("k2") is not None:
+            break
+        time.sleep(0.01)
     assert c.get("k2") == {"text": "b"}
+
+
+def test_key_filter_rereads_everything_when_rowids_start_again(tmp_path: Path) -> None:
+    import diskcache
+
+    other = diskcache.Cache(str(tmp_path / "c"))
+    for i in range(5):
+        other.set(f"old{i}", {"text": "x"})
+    f = KeyFilter()
+    f.refresh(tmp_path / "c" / "cache.db")
+    other.clear()  # another process empties the cache: rowids start again from 1
+    other.set("fresh", {"text": "y"})
+    other.close()
+    f.refresh(tmp_path / "c" / "cache.db")
+    assert f.may_hold("fresh")
+
+
+def test_a_failed_first_read_of_the_keys_is_tried_again(tmp_path: Path) -> None:
+    f = KeyFilter()
+    f.refresh(tmp_path / "missing" / "cache.db")  # no database: not ready, no exception
+    assert not f.ready and f.may_hold("anything")
+    f.checked = 0.0
+    assert f.due()
 
 
 def test_caches_on_one_directory_in_a_process_see_each_others_writes(tmp_path: Path) -> None:

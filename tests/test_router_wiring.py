@@ -101,3 +101,21 @@ def test_a_policy_file_whose_router_file_is_missing_says_where(tmp_path: Path) -
     )
     with pytest.raises(PolicyError, match=r"no router file at .*r\.json"):
         cascade.load_policy(tmp_path / "p.toml")
+
+
+def test_routed_requests_start_at_the_tuned_policys_own_tier_index() -> None:
+    from cascade.tuning.tune import router_start
+
+    assert router_start([0, 2], 1) == 2  # traces: every tier of the source policy is kept
+    assert router_start(None, 1) == 1  # recordings: one tier per column
+
+
+def test_a_refused_output_leaves_the_source_policys_router_file_alone(tmp_path: Path) -> None:
+    _traces(tmp_path / "t.jsonl")
+    tiers = "".join(f'[[tiers]]\nmodel = "{m}"\n' for m in ("m/cheap", "m/mid", "m/top"))
+    (tmp_path / "p.toml").write_text(f'name = "test"\n{tiers}')
+    (tmp_path / "p.router.json").write_text("the source's router")
+    for out in ("p.toml", "p.yaml"):  # the policy itself, or a name sharing its router file
+        with pytest.raises(PolicyError, match="overwrite its source"):
+            cascade.tune([tmp_path / "t.jsonl"], tmp_path / "p.toml", out=tmp_path / out)
+    assert (tmp_path / "p.router.json").read_text() == "the source's router"

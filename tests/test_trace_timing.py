@@ -105,3 +105,17 @@ def test_default_engine_flushes_at_exit_of_a_sync_run(tmp_path: Path) -> None:
     s = Script({"m/cheap": ["good"]})
     r = engine(s, trace=tmp_path / "t.jsonl").run("q", policy())
     assert len(read_events(tmp_path / "t.jsonl")) == len(r.trace)
+
+
+def test_a_lone_surrogate_is_written_escaped_with_the_other_events(tmp_path: Path) -> None:
+    sink = JsonlSink(tmp_path / "t.jsonl")
+
+    async def steps() -> None:
+        sink(Event("a", 0, "call", 0.0, "p", "h", reason="bad \udcff text"))
+        sink(Event("b", 0, "call", 0.0, "p", "h", reason="fine"))
+        await asyncio.sleep(0.01)
+
+    asyncio.run(steps())
+    events = read_events(tmp_path / "t.jsonl")
+    assert [e["run_id"] for e in events] == ["a", "b"]
+    assert events[0]["reason"] == "bad \udcff text"

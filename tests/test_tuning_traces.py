@@ -106,3 +106,21 @@ def test_a_custom_policy_named_in_traces_must_be_given(tmp_path: Path) -> None:
     _record(tmp_path / "t.jsonl", 40)
     with pytest.raises(PolicyError, match="not a preset; pass it with --policy"):
         cascade.tune([tmp_path / "t.jsonl"])
+
+
+def test_requests_run_on_another_ladder_are_left_out(tmp_path: Path) -> None:
+    eng = Cascade(provider=_world(), cache=False, trace=tmp_path / "t.jsonl", explore=1.0)
+    for i in range(60):
+        eng.run(f"q {i}", policy(), models=["m/cheap", "m/top"])
+    eng.close()
+    with pytest.raises(PolicyError, match=r"on its own models.*'m/cheap'.*'m/top'"):
+        cascade.tune([tmp_path / "t.jsonl"], policy())
+
+
+def test_explored_requests_do_not_read_the_cache(tmp_path: Path) -> None:
+    s = Script({"m/cheap": ["good a"], "m/mid": ["good b"], "m/top": ["good c"]})
+    eng = engine(s, cache=tmp_path / "c", explore=1.0)
+    eng.run("q", policy())
+    again = eng.run("q", policy())
+    assert len(s.calls) == 6 and again.cost_usd > 0
+    assert not any(e.kind == "cache_hit" for e in again.trace)

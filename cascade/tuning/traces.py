@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from cascade.errors import PolicyError
+from cascade.policy import Policy
 from cascade.tuning.data import Dataset, file_hash
 from cascade.tuning.simulate import Table
 
@@ -58,6 +59,15 @@ class Run:
             self.scores[tier] = float(e["score"])
             self.answers[tier] = str(e.get("answer") or "")
             self.models[tier] = str(e.get("model") or "")
+
+    @property
+    def ladder(self) -> tuple[tuple[int, str], ...]:
+        """The (tier, model) pairs this request ran."""
+        return tuple(sorted(self.models.items()))
+
+    def runs_on(self, models: list[str]) -> bool:
+        """Whether every tier this request ran had the model ``models`` names for it."""
+        return all(t < len(models) and models[t] == m for t, m in self.models.items())
 
     def label(self, tier: int, top: int) -> bool:
         """Whether ``tier``'s answer counts as right (see the module)."""
@@ -116,40 +126,44 @@ def _events(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def from_traces(
-    files: list[Path], policy: str | None = None, half: int | None = None
+    files: list[Path], policy: Policy | None = None, half: int | None = None
 ) -> tuple[Dataset, str, list[int]]:
-    """The tuning table of the explored requests in ``files``, for the policy named ``policy``
-    (by default the one most explored); also that policy's name and the tiers that are columns.
-    ``half`` keeps one half of the requests (split by run id)."""
+    """The tuning table of the explored requests in ``files`` made with ``policy``: its name and
+    the same model at every tier (runs with ``models=`` or another ladder are left out). Without
+    ``policy``, the most explored policy and ladder. Also returns the policy's name and the tiers
+    that are columns. ``half`` keeps one half of the requests (split by run id)."""
     runs = [r for rid, r in read_runs(files).items() if _in_half(rid, half)]
     explored = [r for r in runs if r.explored]
-    names = Counter(r.policy for r in explored)
-    if not names:
+    ladders = Counter((r.policy, r.ladder) for r in explored)
+    if not ladders:
         raise PolicyError(
             f"the traces ({len(runs)} requests) hold no explored request, so no tier above an "
             "accepted one was ever scored; run with Cascade(explore=0.05) (or "
             "cascade.configure(explore=0.05)) to collect tuning data",
             field="data",
         )
-    name = policy if policy is not None else names.most_common(1)[0][0]
-    mine = [r for r in explored if r.policy == name]
+    if policy is None:
+        name, ladder = ladders.most_common(1)[0][0]
+        mine = [r for r in explored if (r.policy, r.ladder) == (name, ladder)]
+    else:
+        name = policy.name
+        models = [t.model for t in policy.tiers]
+        mine = [r for r in explored if r.policy == name and r.runs_on(models)]
     if not mine:
+        found = "; ".join(f"{n} on {list(m)} ({c})" for (n, m), c in ladders.most_common(5))
         raise PolicyError(
-            f"no explored request of policy {name!r} in the traces; explored: "
-            + ", ".join(f"{n} ({c})" for n, c in names.items()),
+            f"no explored request of policy {name!r} on its own models in the traces; found: "
+            f"{found}",
             field="policy",
         )
     tiers = sorted({t for r in mine for t in r.scores})
     rows = [r for r in mine if all(t in r.scores for t in tiers)]
     top = tiers[-1]
+    shape = (len(rows), len(tiers))
     table = Table(
-        np.array([[r.scores[t] for t in tiers] for r in rows], dtype=float).reshape(-1, len(tiers)),
-        np.array([[r.label(t, top) for t in tiers] for r in rows], dtype=bool).reshape(
-            -1, len(tiers)
-        ),
-        np.array([[r.costs.get(t, 0.0) for t in tiers] for r in rows], dtype=float).reshape(
-            -1, len(tiers)
-        ),
+        np.array([[r.scores[t] for t in tiers] for r in rows], dtype=float).reshape(shape),
+        np.array([[r.label(t, top) for t in tiers] for r in rows], dtype=bool).reshape(shape),
+        np.array([[r.costs.get(t, 0.0) for t in tiers] for r in rows], dtype=float).reshape(shape),
     )
     models = (
         [Counter(r.models[t] for r in rows).most_common(1)[0][0] for t in tiers] if rows else []

@@ -23,6 +23,7 @@ from cascade.tuning.traces import from_traces, is_trace, trace_files
 from cascade.tuning.write import policy_toml
 
 MIN_PROMPTS = 30
+ROUTER_ROWS = 2000  # the pre-router is tuned on at most this many prompts (a seeded sample)
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,20 @@ class TuneReport:
             f"{_pct(v.accuracy, v.top_accuracy)} of always-top ({v.top_accuracy:.3f}); "
             f"cost {v.cost:.3g} USD/prompt [{v.cost_ci[0]:.3g}, {v.cost_ci[1]:.3g}] = "
             f"{_pct(v.cost, v.top_cost)} of always-top"
-            + (f"\n{_router_line(self.routing)}" if self.routing is not None else "")
+            + (
+                f"\n{_router_line(self.routing, self.out is not None)}"
+                if self.routing is not None
+                else ""
+            )
             + (f"\nwrote {self.out}" if self.out else "")
         )
 
 
-def _router_line(r: RouterChoice) -> str:
+def _router_line(r: RouterChoice, written: bool) -> str:
     b, v = r.baseline, r.routed
     state = "on" if r.enabled else "off"
+    if r.enabled and not written:
+        state += " (kept only in a written policy: pass out=/--out)"
     return (
         f"pre-router {state}: held-out with it accuracy {v.accuracy:.3f}, cost {v.cost:.3g} "
         f"({100 * r.routed_share:.0f}% of prompts start higher); thresholds alone accuracy "
@@ -98,10 +105,10 @@ def tune(
     sets: list[Dataset] = []
     columns: list[int] | None = None
     if traces:
-        wanted = None if policy is None else load_policy(policy).name
-        from_trace, name, columns = from_traces(traces, wanted, half)
         if policy is None and not recordings:
-            policy = _named(name)
+            policy = _named(from_traces(traces, None, half)[1])
+        wanted = None if policy is None else load_policy(policy)
+        from_trace, _, columns = from_traces(traces, wanted, half)
         sets.append(from_trace)
     source = load_policy(policy if policy is not None else recordings[0].manifest.task_kind)
     tick = _ticker() if progress else None
@@ -123,6 +130,12 @@ def tune(
     choice = choose(dataset.table, objective)
     validation = cross_validate(dataset.table, objective, folds=folds, seed=seed)
     routing = _try_router(dataset, objective, folds, seed) if router else None
+    if (
+        routing is not None
+        and routing.enabled
+        and not _beats(routing.routed, validation, objective)
+    ):
+        routing = dataclasses.replace(routing, enabled=False)  # thresholds alone do better
     if routing is not None and routing.enabled:
         choice = dataclasses.replace(choice, thresholds=routing.routed_thresholds)
         validation = routing.routed
@@ -133,20 +146,14 @@ def tune(
     tuned = tuned.model_copy(update={"provenance": provenance})
     path = Path(out) if out is not None else None
     if path is not None:
+        _check_out(path, policy)
         if routing is not None and routing.enabled:
-            positions = columns or tier_ranks(len(source.tiers), dataset.table.tiers)
             sidecar = path.with_suffix(".router.json")
             routing.router.save(sidecar)
-            ref = RouterRef(
-                path=sidecar.name, tau=routing.tau, start_tier=positions[routing.start_tier]
-            )
+            start = router_start(columns, routing.start_tier)
+            ref = RouterRef(path=str(sidecar.resolve()), tau=routing.tau, start_tier=start)
             tuned = tuned.model_copy(update={"router": ref})
-        _write(path, tuned, provenance, policy)
-        if tuned.router is not None:  # the router's path, as a loaded policy holds it
-            where = str(path.with_suffix(".router.json").resolve())
-            tuned = tuned.model_copy(
-                update={"router": tuned.router.model_copy(update={"path": where})}
-            )
+        _write(path, tuned, provenance)
     return TuneReport(tuned, choice, validation, dataset.table.prompts, path, routing)
 
 
@@ -155,7 +162,17 @@ def _try_router(data: Dataset, objective: Objective, folds: int, seed: int) -> R
     unless prompts were opted in) and more than one tier."""
     if data.table.tiers < 2 or not all(data.prompts):
         return None
+    if data.table.prompts > ROUTER_ROWS:  # a small logistic model: a sample is plenty, and fast
+        rows = np.sort(np.random.default_rng(seed).choice(data.table.prompts, ROUTER_ROWS, False))
+        data = data.take(rows)
     return tune_router(data.prompts, data.table, objective, folds=folds, seed=seed)
+
+
+def _beats(routed: Validation, alone: Validation, objective: Objective) -> bool:
+    """Whether the router's held-out result (tuned on a sample when the data is large) beats
+    thresholds alone tuned on all of it: cheaper, at their accuracy or the objective's bar."""
+    bar = objective.target * alone.top_accuracy if objective.max_cost_pct is None else 1.0
+    return routed.cost < alone.cost and routed.accuracy >= min(bar, alone.accuracy) - 1e-12
 
 
 def _router_provenance(r: RouterChoice) -> dict[str, object]:
@@ -239,14 +256,34 @@ def _provenance(
     }
 
 
-def _write(
-    path: Path, tuned: Policy, provenance: dict[str, object], source: PolicyRef | None
-) -> None:
+def router_start(columns: Sequence[int] | None, start: int) -> int:
+    """The tuned policy's tier where routed requests start: traces keep every tier of the
+    source policy (``columns`` are their indexes); recordings keep one tier per column."""
+    return columns[start] if columns is not None else start
+
+
+def _check_out(path: Path, source: PolicyRef | None) -> None:
+    """Refuse an output that would overwrite the source policy (or its router file)."""
     if isinstance(source, (str, Path)) and Path(source).expanduser().resolve() == path.resolve():
         raise PolicyError(
             "the tuned policy would overwrite its source; choose another --out", field="out"
         )
+    if isinstance(source, (str, Path)) and str(source).endswith(".toml"):
+        theirs = Path(source).expanduser().resolve().with_suffix(".router.json")
+        if theirs == path.resolve().with_suffix(".router.json"):
+            raise PolicyError(
+                "the tuned policy's router file would overwrite its source's; choose another --out",
+                field="out",
+            )
+
+
+def _write(path: Path, tuned: Policy, provenance: dict[str, object]) -> None:
     without = tuned.model_copy(update={"provenance": {}})
+    if without.router is not None:  # named relative to the policy file, as loading expects
+        rel = Path(without.router.path).name
+        without = without.model_copy(
+            update={"router": without.router.model_copy(update={"path": rel})}
+        )
     path.write_text(policy_toml(without, provenance), encoding="utf-8")
 
 
