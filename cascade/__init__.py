@@ -43,7 +43,8 @@ from cascade.providers import (
     Provider,
 )
 from cascade.result import Result
-from cascade.trace import Event, JsonlSink, read_events
+from cascade.sinks import JsonlSink, read_events
+from cascade.trace import Event
 from cascade.verifiers import Candidate, Task, Verdict, Verifier
 
 __version__ = "0.1.0"

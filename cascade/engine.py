@@ -32,8 +32,9 @@ from cascade.request import (
 )
 from cascade.result import Result
 from cascade.settings import cache_location, trace_location, trace_prompts
+from cascade.sinks import JsonlSink
 from cascade.sync import run_sync
-from cascade.trace import Event, JsonlSink, Sink, Tracer, flush_sinks, redact
+from cascade.trace import Event, Sink, Tracer, flush_sinks, redact
 from cascade.verifiers import Task
 
 TraceArg = bool | str | Path | Sink | Sequence[Sink] | None

@@ -104,7 +104,7 @@ def test_a_policy_file_whose_router_file_is_missing_says_where(tmp_path: Path) -
 
 
 def test_routed_requests_start_at_the_tuned_policys_own_tier_index() -> None:
-    from cascade.tuning.tune import router_start
+    from cascade.tuning.routing import router_start
 
     assert router_start([0, 2], 1) == 2  # traces: every tier of the source policy is kept
     assert router_start(None, 1) == 1  # recordings: one tier per column

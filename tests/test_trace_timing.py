@@ -10,7 +10,8 @@ import numpy as np
 from cascade.verifiers import Candidate, Task
 
 from cascade import CallRequest, Cascade, Completion, FunctionProvider, read_events
-from cascade.trace import Event, JsonlSink
+from cascade.sinks import JsonlSink
+from cascade.trace import Event
 from tests.builders import PRICES, Script, engine, policy
 
 

@@ -16,14 +16,14 @@ from cascade.errors import PolicyError
 from cascade.policy import Policy, PolicyRef, RouterRef, Tier, load_policy, tier_ranks
 from cascade.recordings import find_recordings, halve
 from cascade.tuning.data import Dataset, from_recording
-from cascade.tuning.router import RouterChoice, tune_router
+from cascade.tuning.router import RouterChoice
+from cascade.tuning.routing import beats, router_line, router_provenance, router_start, try_router
 from cascade.tuning.search import Choice, Objective, Validation, choose, cross_validate
 from cascade.tuning.simulate import Table
 from cascade.tuning.traces import from_traces, is_trace, trace_files
 from cascade.tuning.write import policy_toml
 
 MIN_PROMPTS = 30
-ROUTER_ROWS = 2000  # the pre-router is tuned on at most this many prompts (a seeded sample)
 
 
 @dataclass(frozen=True)
@@ -49,24 +49,12 @@ class TuneReport:
             f"cost {v.cost:.3g} USD/prompt [{v.cost_ci[0]:.3g}, {v.cost_ci[1]:.3g}] = "
             f"{_pct(v.cost, v.top_cost)} of always-top"
             + (
-                f"\n{_router_line(self.routing, self.out is not None)}"
+                f"\n{router_line(self.routing, self.out is not None)}"
                 if self.routing is not None
                 else ""
             )
             + (f"\nwrote {self.out}" if self.out else "")
         )
-
-
-def _router_line(r: RouterChoice, written: bool) -> str:
-    b, v = r.baseline, r.routed
-    state = "on" if r.enabled else "off"
-    if r.enabled and not written:
-        state += " (kept only in a written policy: pass out=/--out)"
-    return (
-        f"pre-router {state}: held-out with it accuracy {v.accuracy:.3f}, cost {v.cost:.3g} "
-        f"({100 * r.routed_share:.0f}% of prompts start higher); thresholds alone accuracy "
-        f"{b.accuracy:.3f}, cost {b.cost:.3g}"
-    )
 
 
 def tune(
@@ -129,12 +117,8 @@ def tune(
         )
     choice = choose(dataset.table, objective)
     validation = cross_validate(dataset.table, objective, folds=folds, seed=seed)
-    routing = _try_router(dataset, objective, folds, seed) if router else None
-    if (
-        routing is not None
-        and routing.enabled
-        and not _beats(routing.routed, validation, objective)
-    ):
+    routing = try_router(dataset, objective, folds, seed) if router else None
+    if routing is not None and routing.enabled and not beats(routing.routed, validation, objective):
         routing = dataclasses.replace(routing, enabled=False)  # thresholds alone do better
     if routing is not None and routing.enabled:
         choice = dataclasses.replace(choice, thresholds=routing.routed_thresholds)
@@ -142,7 +126,7 @@ def tune(
     tuned = _apply(source, choice, columns)
     provenance = _provenance(source, dataset, objective, validation, seed)
     if routing is not None:
-        provenance.update(_router_provenance(routing))
+        provenance.update(router_provenance(routing))
     tuned = tuned.model_copy(update={"provenance": provenance})
     path = Path(out) if out is not None else None
     if path is not None:
@@ -155,37 +139,6 @@ def tune(
             tuned = tuned.model_copy(update={"router": ref})
         _write(path, tuned, provenance)
     return TuneReport(tuned, choice, validation, dataset.table.prompts, path, routing)
-
-
-def _try_router(data: Dataset, objective: Objective, folds: int, seed: int) -> RouterChoice | None:
-    """Tune the pre-router when the data can support it: prompt texts (traces keep only a hash
-    unless prompts were opted in) and more than one tier."""
-    if data.table.tiers < 2 or not all(data.prompts):
-        return None
-    if data.table.prompts > ROUTER_ROWS:  # a small logistic model: a sample is plenty, and fast
-        rows = np.sort(np.random.default_rng(seed).choice(data.table.prompts, ROUTER_ROWS, False))
-        data = data.take(rows)
-    return tune_router(data.prompts, data.table, objective, folds=folds, seed=seed)
-
-
-def _beats(routed: Validation, alone: Validation, objective: Objective) -> bool:
-    """Whether the router's held-out result (tuned on a sample when the data is large) beats
-    thresholds alone tuned on all of it: cheaper, at their accuracy or the objective's bar."""
-    bar = objective.target * alone.top_accuracy if objective.max_cost_pct is None else 1.0
-    return routed.cost < alone.cost and routed.accuracy >= min(bar, alone.accuracy) - 1e-12
-
-
-def _router_provenance(r: RouterChoice) -> dict[str, object]:
-    b, v = r.baseline, r.routed
-    return {
-        "router": "on" if r.enabled else "off (no held-out saving at equal quality)",
-        "router_heldout_accuracy": round(v.accuracy, 4),
-        "router_heldout_cost_usd": v.cost,
-        "router_routed_share": round(r.routed_share, 4),
-        "thresholds_alone_heldout_accuracy": round(b.accuracy, 4),
-        "thresholds_alone_heldout_cost_usd": b.cost,
-        "router_cost_change_ci95": [r.saving_ci[0], r.saving_ci[1]],
-    }
 
 
 def _named(name: str) -> str:
@@ -254,12 +207,6 @@ def _provenance(
         "always_top_accuracy": round(v.top_accuracy, 4),
         "always_top_cost_usd": v.top_cost,
     }
-
-
-def router_start(columns: Sequence[int] | None, start: int) -> int:
-    """The tuned policy's tier where routed requests start: traces keep every tier of the
-    source policy (``columns`` are their indexes); recordings keep one tier per column."""
-    return columns[start] if columns is not None else start
 
 
 def _check_out(path: Path, source: PolicyRef | None) -> None:
