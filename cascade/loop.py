@@ -66,7 +66,13 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
         mark = True if ctx.explore else None  # every decision of an explored request says so
         if accepted is not None:
             tracer.emit(
-                "explore", tier=i, model=tier.model, score=score, answer=answer, explored=True
+                "explore",
+                tier=i,
+                model=tier.model,
+                score=score,
+                cost_usd=ctx.spent,  # the running total, as on accept: the last one is the whole
+                answer=answer,
+                explored=True,
             )
             continue
         if result.accepted:

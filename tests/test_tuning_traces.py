@@ -124,3 +124,9 @@ def test_explored_requests_do_not_read_the_cache(tmp_path: Path) -> None:
     again = eng.run("q", policy())
     assert len(s.calls) == 6 and again.cost_usd > 0
     assert not any(e.kind == "cache_hit" for e in again.trace)
+
+
+def test_the_last_explore_event_carries_the_requests_whole_cost() -> None:
+    s = Script({"m/cheap": ["good a"], "m/mid": ["good b"], "m/top": ["good c"]})
+    r = engine(s, explore=1.0).run("q", policy())
+    assert r.trace[-1].kind == "explore" and r.trace[-1].cost_usd == pytest.approx(r.cost_usd)
