@@ -86,6 +86,7 @@ _make_encoder = getattr(_json, "c_make_encoder", None)
 
 
 def _encode_slow(obj: dict[str, Any], level: int) -> Iterable[str]:
+    """Interpreters without CPython's C accelerator (``c_make_encoder`` is None there)."""
     return (json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_plain),)
 
 

@@ -13,7 +13,16 @@ from hypothesis.extra import numpy as hnp
 import cascade
 from cascade import Policy, PolicyError, Tier, VerifierSpec
 from cascade.cli import main
-from cascade.tuning.search import NEVER, Objective, choose, cross_validate, grid, sweep
+from cascade.tuning.search import (
+    BAG_LIMIT,
+    NEVER,
+    Objective,
+    choose,
+    choose_bagged,
+    cross_validate,
+    grid,
+    sweep,
+)
 from cascade.tuning.simulate import Table, simulate
 from cascade.tuning.tune import tune
 from tests.benchmarks.replay_builders import record, write
@@ -80,6 +89,41 @@ def test_choose_accepts_confident_cheap_answers_and_meets_the_target() -> None:
     assert capped.outcome.cost <= 10.0 + 1e-9
     v = cross_validate(t, Objective(0.99), folds=4)
     assert v.accuracy == 1.0 and v.accuracy_ci[0] <= v.accuracy <= v.accuracy_ci[1]
+
+
+def _noisy(n: int, seed: int) -> Table:
+    """Three tiers whose scores say a little about their labels."""
+    rng = np.random.default_rng(seed)
+    correct = rng.random((n, 3)) < [0.5, 0.7, 0.85]
+    scores = np.round(np.clip(correct * 0.4 + rng.random((n, 3)) * 0.6, 0, 1), 1)
+    return Table(scores, correct, np.tile([1.0, 2.0, 20.0], (n, 1)))
+
+
+def test_choose_bagged_takes_each_tiers_upper_median_over_bootstrap_choices() -> None:
+    t = _noisy(60, 2)  # a table whose 5th and 6th smallest choices differ on both tiers
+    rng = np.random.default_rng(5)
+    picks = np.array(
+        [choose(t.take(rng.integers(0, 60, 60)), Objective(0.99)).thresholds for _ in range(10)]
+    )
+    bagged = choose_bagged(t, Objective(0.99), bags=10, seed=5)
+    for k in range(3):
+        column = np.sort(picks[:, k])
+        assert bagged.thresholds[k] == column[5]  # the upper median of 10: one of the choices
+    assert bagged.thresholds[-1] == 0.0
+    assert bagged.outcome.accuracy == simulate(t, bagged.thresholds).accuracy
+    assert choose_bagged(t, Objective(0.99), bags=10, seed=5).thresholds.tolist() == (
+        bagged.thresholds.tolist()
+    )
+
+
+def test_choose_bagged_is_plain_choose_without_bags_or_on_large_data() -> None:
+    small, large = _noisy(60, 2), _noisy(BAG_LIMIT + 1, 3)
+    plain = choose(small, Objective(0.99)).thresholds
+    assert choose_bagged(small, Objective(0.99), bags=0).thresholds.tolist() == plain.tolist()
+    assert (
+        choose_bagged(large, Objective(0.99)).thresholds.tolist()
+        == choose(large, Objective(0.99)).thresholds.tolist()
+    )
 
 
 def _recording(folder: Path, n: int) -> Path:

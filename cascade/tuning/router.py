@@ -34,7 +34,7 @@ from cascade.tuning.features import (
     training_history,
     word_sets,
 )
-from cascade.tuning.search import NEVER, Objective, Validation, choose
+from cascade.tuning.search import NEVER, Objective, Validation, choose, choose_bagged
 from cascade.tuning.simulate import Table, paid_costs, simulate
 
 FORMAT = "cascade-router/1"
@@ -233,8 +233,9 @@ def tune_router(
 
     The router learns ``~table.correct[:, 0]``. Within each training set, the router's
     out-of-fold probabilities pick ``tau`` from their quantiles (and never), with thresholds
-    re-chosen by `choose` on `Table.starting_at` for each candidate; the held-out fold is then
-    scored by the router fitted on the whole training set. The folds are those of
+    re-chosen by `choose` on `Table.starting_at` for each candidate (plain, not bagged: there are
+    many candidates); the held-out fold is then scored by the router fitted on the whole training
+    set. The folds and the thresholds-alone choices (`choose_bagged`) are those of
     `cross_validate` for the same seed, so ``baseline`` matches it.
     """
     if len(prompts) != table.prompts:
@@ -249,7 +250,8 @@ def tune_router(
     for part in np.array_split(order, folds):
         train = np.setdiff1d(order, part)
         held = table.take(part)
-        base_ok[part], base_cost[part] = _run(held, choose(table.take(train), objective).thresholds)
+        base = choose_bagged(table.take(train), objective, seed=seed).thresholds
+        base_ok[part], base_cost[part] = _run(held, base)
         router, tau, th = fit.tune(train)
         routed[part] = router._score(router._rows(text[part], [sets[i] for i in part])) >= tau
         ok[part], cost[part] = _run(held.starting_at(routed[part].astype(np.intp)), th)
@@ -265,7 +267,8 @@ def tune_router(
 
     enabled = bool(ok.mean() >= floor - 1e-12 and saving[1] < 0 and np.isfinite(tau))
     return RouterChoice(
-        enabled, router, tau, 1, th, choose(table, objective).thresholds, held_out(ok, cost),
+        enabled, router, tau, 1, th, choose_bagged(table, objective, seed=seed).thresholds,
+        held_out(ok, cost),
         held_out(base_ok, base_cost), float(routed.mean()), float(floor), saving,
     )  # fmt: skip
 

@@ -10,6 +10,8 @@ import numpy.typing as npt
 from cascade.tuning.simulate import Floats, Outcome, Table, paid_costs, simulate
 
 NEVER = np.inf  # a threshold no score meets: the tier always escalates
+BAGS = 25  # bootstrap resamples pooled by `choose_bagged`
+BAG_LIMIT = 1000  # above this many prompts one choice varies little, and bagging costs seconds
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,36 @@ def choose(table: Table, objective: Objective, size: int = 48) -> Choice:
                 th[k] = _best_on_axis(table, th, k, axis, objective, top)[0]
             if np.array_equal(before, th):
                 break
+    out = simulate(table, th)
+    return Choice(th, out, _rank(out, objective, top)[0])
+
+
+def choose_bagged(
+    table: Table, objective: Objective, bags: int = BAGS, seed: int = 0, size: int = 48
+) -> Choice:
+    """`choose` made stable on small data by bagging.
+
+    The least-cost thresholds that meet a target on a few dozen prompts sit on the edge of what
+    those prompts allow: one lucky prompt moves a threshold a long way (for example to "accept
+    every answer of the middle tier"), and unseen prompts then fall short of the target. So
+    ``choose`` runs on ``bags`` bootstrap resamples of the rows and each tier takes the median of
+    their thresholds (the upper median, so it is one of the choices). With more than `BAG_LIMIT`
+    prompts, or ``bags`` 0, this is plain `choose`. ``benchmarks/bagging.py`` measures the effect
+    on held-out prompts.
+    """
+    if bags <= 0 or table.prompts > BAG_LIMIT:
+        return choose(table, objective, size)
+    rng = np.random.default_rng(seed)
+    picks = np.array(
+        [
+            choose(
+                table.take(rng.integers(0, table.prompts, table.prompts)), objective, size
+            ).thresholds
+            for _ in range(bags)
+        ]
+    )
+    th = np.quantile(picks, 0.5, axis=0, method="higher")
+    top = simulate(table, np.full(table.tiers, NEVER))
     out = simulate(table, th)
     return Choice(th, out, _rank(out, objective, top)[0])
 
@@ -159,16 +191,22 @@ class Validation:
 
 
 def cross_validate(
-    table: Table, objective: Objective, folds: int = 5, seed: int = 0, resamples: int = 1000
+    table: Table,
+    objective: Objective,
+    folds: int = 5,
+    seed: int = 0,
+    resamples: int = 1000,
+    bags: int = BAGS,
 ) -> Validation:
-    """Tune on k-1 folds, evaluate on the held-out one; pool the held-out prompts."""
+    """Tune on k-1 folds (`choose_bagged` with ``bags``), evaluate on the held-out one; pool the
+    held-out prompts."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(table.prompts)
     correct = np.zeros(table.prompts, dtype=bool)
     cost = np.zeros(table.prompts)
     for part in np.array_split(order, folds):
         train = np.setdiff1d(order, part)
-        th = choose(table.take(train), objective).thresholds
+        th = choose_bagged(table.take(train), objective, bags, seed).thresholds
         held = table.take(part)
         out = simulate(held, th)
         rows = np.arange(len(part))

@@ -125,23 +125,40 @@ def _events(path: Path) -> Iterator[dict[str, Any]]:
                 yield e
 
 
-def from_traces(
-    files: list[Path], policy: Policy | None = None, half: int | None = None
-) -> tuple[Dataset, str, list[int]]:
-    """The tuning table of the explored requests in ``files`` made with ``policy``: its name and
-    the same model at every tier (runs with ``models=`` or another ladder are left out). Without
-    ``policy``, the most explored policy and ladder. Also returns the policy's name and the tiers
-    that are columns. ``half`` keeps one half of the requests (split by run id)."""
-    runs = [r for rid, r in read_runs(files).items() if _in_half(rid, half)]
-    explored = [r for r in runs if r.explored]
+def most_explored(runs: dict[str, Run], half: int | None = None) -> str:
+    """The name of the policy with the most explored requests in ``runs``."""
+    return _explored_ladders(runs, half)[1].most_common(1)[0][0][0]
+
+
+def _explored_ladders(
+    runs: dict[str, Run], half: int | None
+) -> tuple[list[Run], Counter[tuple[str, tuple[tuple[int, str], ...]]]]:
+    """The explored requests of ``half``, and how many there are per (policy, ladder)."""
+    kept = [r for rid, r in runs.items() if _in_half(rid, half)]
+    explored = [r for r in kept if r.explored]
     ladders = Counter((r.policy, r.ladder) for r in explored)
     if not ladders:
         raise PolicyError(
-            f"the traces ({len(runs)} requests) hold no explored request, so no tier above an "
+            f"the traces ({len(kept)} requests) hold no explored request, so no tier above an "
             "accepted one was ever scored; run with Cascade(explore=0.05) (or "
             "cascade.configure(explore=0.05)) to collect tuning data",
             field="data",
         )
+    return explored, ladders
+
+
+def from_traces(
+    files: list[Path],
+    policy: Policy | None = None,
+    half: int | None = None,
+    runs: dict[str, Run] | None = None,
+) -> tuple[Dataset, str, list[int]]:
+    """The tuning table of the explored requests in ``files`` made with ``policy``: its name and
+    the same model at every tier (runs with ``models=`` or another ladder are left out). Without
+    ``policy``, the most explored policy and ladder. Also returns the policy's name and the tiers
+    that are columns. ``half`` keeps one half of the requests (split by run id). ``runs``, when
+    given, are ``read_runs(files)`` already read."""
+    explored, ladders = _explored_ladders(read_runs(files) if runs is None else runs, half)
     if policy is None:
         name, ladder = ladders.most_common(1)[0][0]
         mine = [r for r in explored if (r.policy, r.ladder) == (name, ladder)]

@@ -18,9 +18,9 @@ from cascade.recordings import find_recordings, halve
 from cascade.tuning.data import Dataset, from_recording
 from cascade.tuning.router import RouterChoice
 from cascade.tuning.routing import beats, router_line, router_provenance, router_start, try_router
-from cascade.tuning.search import Choice, Objective, Validation, choose, cross_validate
+from cascade.tuning.search import Choice, Objective, Validation, choose_bagged, cross_validate
 from cascade.tuning.simulate import Table
-from cascade.tuning.traces import from_traces, is_trace, trace_files
+from cascade.tuning.traces import from_traces, is_trace, most_explored, read_runs, trace_files
 from cascade.tuning.write import policy_toml
 
 MIN_PROMPTS = 30
@@ -92,13 +92,14 @@ def tune(
         )
     sets: list[Dataset] = []
     columns: list[int] | None = None
+    wanted = None if policy is None else load_policy(policy)
     if traces:
-        if policy is None and not recordings:
-            policy = _named(from_traces(traces, None, half)[1])
-        wanted = None if policy is None else load_policy(policy)
-        from_trace, _, columns = from_traces(traces, wanted, half)
+        runs = read_runs(traces)
+        if wanted is None and not recordings:
+            wanted = _named(most_explored(runs, half))
+        from_trace, _, columns = from_traces(traces, wanted, half, runs)
         sets.append(from_trace)
-    source = load_policy(policy if policy is not None else recordings[0].manifest.task_kind)
+    source = wanted if wanted is not None else load_policy(recordings[0].manifest.task_kind)
     tick = _ticker() if progress else None
     sets += [
         from_recording(
@@ -115,7 +116,7 @@ def tune(
             f"and at least {folds} per fold); add recordings or traces",
             field="data",
         )
-    choice = choose(dataset.table, objective)
+    choice = choose_bagged(dataset.table, objective, seed=seed)
     validation = cross_validate(dataset.table, objective, folds=folds, seed=seed)
     routing = try_router(dataset, objective, folds, seed) if router else None
     if routing is not None and routing.enabled and not beats(routing.routed, validation, objective):
@@ -141,17 +142,16 @@ def tune(
     return TuneReport(tuned, choice, validation, dataset.table.prompts, path, routing)
 
 
-def _named(name: str) -> str:
-    """The policy a trace names, if it can be loaded by that name (a preset)."""
+def _named(name: str) -> Policy:
+    """The policy a trace names, loaded by that name (a preset)."""
     try:
-        load_policy(name)
+        return load_policy(name)
     except PolicyError as exc:
         raise PolicyError(
             f"the traces were made with policy {name!r}, which is not a preset; pass it with "
             f"--policy PATH (policy=...)",
             field="policy",
         ) from exc
-    return name
 
 
 def _apply(policy: Policy, choice: Choice, columns: Sequence[int] | None = None) -> Policy:
