@@ -49,10 +49,10 @@ class CallContext:
         price = self.price(model)
         if price is None:
             return 0.0
-        msgs = self.messages if messages is None else messages
-        chars = sum(len(str(m.get("content", ""))) for m in msgs)
-        tokens_in = chars // 2 + 8 * len(msgs) + 8
-        return tokens_in * price[0] + max_tokens * price[1]
+        return (
+            tokens_in_estimate(self.messages if messages is None else messages) * price[0]
+            + max_tokens * price[1]
+        )
 
     def affordable(self, cost: float) -> bool:
         """Whether spending ``cost`` more keeps the request within its budget."""
@@ -67,6 +67,12 @@ class CallContext:
         if price is None:
             return 0.0
         return (c.tokens_in or 0) * price[0] + (c.tokens_out or 0) * price[1]
+
+
+def tokens_in_estimate(messages: Messages) -> int:
+    """An upper estimate of the input tokens of ``messages`` (~2 characters a token)."""
+    chars = sum(len(str(m.get("content", ""))) for m in messages)
+    return chars // 2 + 8 * len(messages) + 8
 
 
 async def sample_tier(

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 from collections.abc import Sequence
 
-from cascade.calls import CallContext, sample_tier, verifier_caller
+from cascade.calls import CallContext, sample_tier, tokens_in_estimate, verifier_caller
 from cascade.errors import BudgetExceeded, CascadeExhausted, ProviderError
 from cascade.policy import Policy
 from cascade.request import answer_key
@@ -27,8 +27,9 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
     last: Result | None = None
     accepted: Result | None = None
     failures: list[ProviderError] = []
+    dominated = dominated_tiers(ctx) if pol.skip_dominated else frozenset()
     for i, tier in enumerate(pol.tiers):
-        if tier.skip or i < ctx.start:
+        if tier.skip or i < ctx.start or i in dominated:
             continue
         if not ctx.affordable(tier.samples * ctx.estimate(tier.model, tier.max_tokens)):
             if accepted is not None:
@@ -228,6 +229,29 @@ def _all_failed(failures: list[ProviderError], pol: Policy) -> ProviderError:
     lines = dict.fromkeys(f"  {f}" for f in failures)
     msg = f"every tier of policy {pol.name!r} failed:\n" + "\n".join(lines)
     return type(last)(msg, model=last.model, status=last.status)
+
+
+def dominated_tiers(ctx: CallContext) -> frozenset[int]:
+    """The tiers that cannot save money on this request: their samples cost at least as much as
+    the calls of the next tier that runs (estimated on this request, `CallContext.estimate`), so
+    an answer they accept costs more than going straight up. Tiers whose price is unknown are
+    kept. `Policy.skip_dominated` turns this off."""
+    pol = ctx.policy
+    tokens_in = tokens_in_estimate(ctx.messages)
+    above = 0.0  # the estimated cost of the nearest kept tier above (0: none, or unpriced)
+    out: set[int] = set()
+    for i in range(_last(pol), -1, -1):
+        tier = pol.tiers[i]
+        price = None if tier.skip else ctx.price(tier.model)
+        if price is None:
+            above = above if tier.skip else 0.0
+            continue
+        cost = tier.samples * (tokens_in * price[0] + tier.max_tokens * price[1])
+        if 0.0 < above <= cost:
+            out.add(i)
+        else:
+            above = cost
+    return frozenset(out)
 
 
 def _last(pol: Policy) -> int:

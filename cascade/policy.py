@@ -94,7 +94,11 @@ class RouterRef(BaseModel):
 
 
 class Policy(BaseModel):
-    """A ladder of tiers (cheapest first), the verifiers, and the acceptance rule."""
+    """A ladder of tiers (cheapest first), the verifiers, and the acceptance rule.
+
+    ``skip_dominated`` leaves out, per request, a tier whose samples cost at least as much as the
+    next running tier's calls (`cascade.loop.dominated_tiers`): it cannot save money.
+    """
 
     model_config = _FROZEN
 
@@ -108,6 +112,7 @@ class Policy(BaseModel):
     max_cost_usd: float | None = Field(None, gt=0.0)
     on_budget: Literal["best", "raise"] = "best"
     retries: int = Field(2, ge=0, le=10)
+    skip_dominated: bool = True
     system: str | None = None
     prices: dict[str, Price] = Field(default_factory=dict)
     provenance: dict[str, Any] = Field(default_factory=dict)

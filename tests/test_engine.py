@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 
 from cascade import (
     BudgetExceeded,
     CallRequest,
+    Cascade,
     CascadeExhausted,
     Completion,
     FunctionProvider,
     MissingApiKey,
+    Policy,
     ProviderError,
     RateLimited,
     Verdict,
@@ -242,7 +245,7 @@ def test_chat_messages_and_system_prompt() -> None:
 @pytest.mark.parametrize("bad", ["", "   ", [], [{"content": "no role"}]])
 def test_bad_prompt_is_a_clear_error(bad: object) -> None:
     with pytest.raises(ValueError, match="prompt"):
-        engine(Script({"m/cheap": ["good"]})).run(bad, policy())  # type: ignore[arg-type]
+        engine(Script({"m/cheap": ["good"]})).run(bad, policy())
 
 
 def test_verifier_exception_propagates_with_trace_written(tmp_path: object) -> None:
@@ -262,3 +265,31 @@ def test_skipped_tiers_are_not_called() -> None:
     s = Script({m: ["bad"] for m in LADDER})
     r = engine(s).run("q", pol.model_copy(update={"tiers": tiers}))
     assert [c.model for c in s.calls] == ["m/cheap", "m/top"] and r.model == "m/top"
+
+
+def _dear_middle(samples: int = 15, **kw: Any) -> Policy:
+    """A policy whose middle tier's samples cost more than one top call: 15 x 10x < 100x."""
+    pol = policy(threshold=0.9, **kw)
+    mid = pol.tiers[1].model_copy(update={"samples": samples})
+    return pol.model_copy(update={"tiers": (pol.tiers[0], mid, pol.tiers[2])})
+
+
+def test_a_tier_costing_as_much_as_the_next_is_skipped() -> None:
+    s = Script({m: ["bad"] for m in LADDER})
+    r = engine(s).run("q", _dear_middle())
+    assert [c.model for c in s.calls] == ["m/cheap", "m/top"] and r.model == "m/top"
+    # nine samples cost 0.9 of a top call: the tier can still save money, so it runs
+    s = Script({m: ["bad"] for m in LADDER})
+    engine(s).run("q", _dear_middle(9))
+    assert [c.model for c in s.calls] == ["m/cheap"] + ["m/mid"] * 9 + ["m/top"]
+
+
+def test_skip_dominated_off_or_an_unknown_price_keeps_the_tier() -> None:
+    s = Script({m: ["bad"] for m in LADDER})
+    engine(s).run("q", _dear_middle(skip_dominated=False))
+    assert [c.model for c in s.calls] == ["m/cheap"] + ["m/mid"] * 15 + ["m/top"]
+    s = Script({m: ["bad"] for m in LADDER})
+    prices = {"m/cheap": (1e-6, 2e-6), "m/mid": (1e-5, 2e-5)}  # no price for the top model
+    eng = Cascade(provider=FunctionProvider(s, prices=prices), cache=False, trace=False)
+    eng.run("q", _dear_middle())
+    assert [c.model for c in s.calls] == ["m/cheap"] + ["m/mid"] * 15 + ["m/top"]

@@ -174,6 +174,8 @@ def test_tune_writes_a_loadable_policy_with_provenance(tmp_path: Path) -> None:
     assert report.validation.accuracy == 1.0
     assert report.validation.cost < report.validation.top_cost
     assert POLICY.tiers[0].threshold == 0.5  # the source policy is unchanged
+    # the tuner measured which tiers pay: none is left out on price alone
+    assert POLICY.skip_dominated and not tuned.skip_dominated
 
 
 def test_tune_refuses_too_little_data_and_overwriting_its_source(tmp_path: Path) -> None:

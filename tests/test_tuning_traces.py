@@ -90,6 +90,19 @@ def test_tuning_on_explored_traces_saves_cost_at_the_top_tiers_accuracy(tmp_path
     assert any("t.jsonl" in d for d in tuned.provenance["data"])
 
 
+def test_a_tier_left_out_on_price_stays_out_of_the_tuned_policy(tmp_path: Path) -> None:
+    pol = policy()
+    dear = pol.tiers[1].model_copy(update={"samples": 15})  # 15 x 10x the cheap price > top
+    pol = pol.model_copy(update={"tiers": (pol.tiers[0], dear, pol.tiers[2])})
+    eng = Cascade(provider=_world(), cache=False, trace=tmp_path / "t.jsonl", explore=1.0)
+    for i in range(100):
+        eng.run(f"q {i}", pol)
+    eng.close()
+    assert not any(e["tier"] == 1 for e in read_events(tmp_path / "t.jsonl"))
+    tuned = cascade.tune([tmp_path / "t.jsonl"], pol).policy
+    assert not tuned.skip_dominated and tuned.tiers[1].skip and not tuned.tiers[2].skip
+
+
 def test_traces_tune_by_halves(tmp_path: Path) -> None:
     _record(tmp_path / "t.jsonl", 200)
     sizes = [cascade.tune([tmp_path], policy(), half=h).prompts for h in (0, 1)]

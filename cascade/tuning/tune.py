@@ -157,9 +157,10 @@ def _named(name: str) -> Policy:
 def _apply(policy: Policy, choice: Choice, columns: Sequence[int] | None = None) -> Policy:
     """The policy with tuned thresholds; a tier never worth calling is skipped.
 
-    ``columns`` are the policy's tier indexes the data's columns stand for (traces); without
-    them, with fewer models in the data than tiers in the policy, the tuned policy keeps the
-    tiers that `Policy.with_models` put those models on, in order.
+    ``columns`` are the policy's tier indexes the data's columns stand for (traces); a tier
+    that no explored request ran (skipped, or left out on price by ``skip_dominated``) stays out.
+    Without them, with fewer models in the data than tiers in the policy, the tuned policy keeps
+    the tiers that `Policy.with_models` put those models on, in order.
     """
     if columns is not None:
         if max(columns) >= len(policy.tiers):
@@ -168,16 +169,22 @@ def _apply(policy: Policy, choice: Choice, columns: Sequence[int] | None = None)
                 f"{len(policy.tiers)} tiers",
                 field="policy",
             )
-        tiers = list(policy.tiers)
+        tiers = [t.model_copy(update={"skip": True}) for t in policy.tiers]
         for col, t in zip(columns, choice.thresholds, strict=True):
             tiers[col] = _tuned_tier(tiers[col], float(t))
-        return policy.model_copy(update={"tiers": tuple(tiers), "name": f"{policy.name}-tuned"})
+        return _tuned(policy, tiers)
     ranks = tier_ranks(len(policy.tiers), len(choice.thresholds))
     tiers = [
         _tuned_tier(tier, float(t))
         for tier, t in zip([policy.tiers[r] for r in ranks], choice.thresholds, strict=True)
     ]
-    return policy.model_copy(update={"tiers": tuple(tiers), "name": f"{policy.name}-tuned"})
+    return _tuned(policy, tiers)
+
+
+def _tuned(policy: Policy, tiers: Sequence[Tier]) -> Policy:
+    """The tuned policy: the data decided which tiers pay, so no tier is skipped on price alone."""
+    update = {"tiers": tuple(tiers), "name": f"{policy.name}-tuned", "skip_dominated": False}
+    return policy.model_copy(update=update)
 
 
 def _tuned_tier(tier: Tier, threshold: float) -> Tier:
