@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["HEADLINE", "render", "summary_table"]
+__all__ = ["HEADLINE", "partial_note", "render", "summary_table"]
 
 #: Methods shown in the summary table besides the policies.
 HEADLINE = ("oracle", "mixture", "vote-cascade")
@@ -25,11 +25,28 @@ def render(results: Mapping[str, Any], command: str, judge: str, seed: int) -> s
         "## Summary",
         "",
         *summary_table(results),
+        *partial_note(results),
     ]
     for name, info in results["recordings"].items():
         rows = [r for r in results["rows"] if r["recording"] == name]
         out += ["", *_recording(name, info, rows)]
     return "\n".join(out) + "\n"
+
+
+def partial_note(results: Mapping[str, Any]) -> list[str]:
+    """A line naming the recordings that are still being made, if any."""
+    partial = [
+        f"{name} ({info['recorded']} prompts so far)"
+        for name, info in results["recordings"].items()
+        if info.get("partial")
+    ]
+    if not partial:
+        return []
+    return [
+        "",
+        f"Partial recordings, still being made (`python -m benchmarks.record` resumes them): "
+        f"{', '.join(partial)}.",
+    ]
 
 
 def summary_table(results: Mapping[str, Any]) -> list[str]:

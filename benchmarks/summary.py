@@ -72,6 +72,8 @@ def _recording(ev: Evaluation, seed: int) -> tuple[list[dict[str, Any]], dict[st
         "task_kind": ev.recording.manifest.task_kind,
         "models": list(models),
         "prompts": ev.prompts,
+        "partial": ev.recording.manifest.partial,
+        "recorded": ev.recording.manifest.records,
         "top_model": models[-1],
         "cheapest_model": models[0],
         "judge": ev.judge,

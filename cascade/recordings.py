@@ -72,6 +72,7 @@ class Manifest:
     models: tuple[ModelInfo, ...]
     records: int
     notes: str
+    partial: bool = False  # optional in the file: the recording is still being made
 
     @property
     def model_names(self) -> tuple[str, ...]:
@@ -204,6 +205,7 @@ def _read_manifest(path: Path) -> Manifest:
         models,
         fields.count("records"),
         fields.string("notes"),
+        "partial" in fields.data and fields.boolean("partial"),
     )
 
 

@@ -111,6 +111,24 @@ def test_same_seed_same_results(tmp_path: Path, data: tuple[Path, Path]) -> None
     assert "policy:math" in {r["method"] for r in first["rows"]}  # the task kind's preset
 
 
+def test_a_partial_recording_is_named_as_such(
+    tmp_path: Path, data: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest, _ = data
+    args = ("--data", str(manifest), "--no-plot")
+    _run(tmp_path / "a", *args)
+    assert "Partial recordings" not in capsys.readouterr().out
+    raw = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**raw, "partial": True}))
+    results = _run(tmp_path / "b", *args)
+    assert results["recordings"]["toy"]["partial"] is True
+    note = "still being made (`python -m benchmarks.record` resumes them): toy (12 prompts so far)"
+    assert note in capsys.readouterr().out and note in (tmp_path / "b" / "report.md").read_text()
+    manifest.write_text(json.dumps({**raw, "partial": "yes"}))
+    assert benchmarks.cli.main([*args, "--out", str(tmp_path / "c")]) == 2
+    assert "partial" in capsys.readouterr().err
+
+
 def test_without_recordings_it_says_how_to_pass_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
