@@ -8,9 +8,9 @@ prompts the search never saw:
 
 * synthetic: a three-tier cascade (costs 1, 2, 20) whose tiers answer a prompt of latent
   difficulty d right with probability sigmoid(a_k - 4 d), a_k = 1, 2, 3; a tier's score is the
-  share of 5 samples agreeing with its answer (a right answer's agreement grows with that
-  probability, a wrong one's with its complement). Tuned on n prompts, scored on 50,000 fresh
-  ones, ``--reps`` times per n;
+  share of 5 samples agreeing with its answer (the other 4 samples agree with a right answer
+  with that probability p each, with a wrong one with (1 - p) / 2). Tuned on n prompts, scored
+  on 50,000 fresh ones, ``--reps`` times per n;
 * recordings (optional): each recording's task-kind preset, tuned on one half and scored on the
   other (`cascade.recordings.halve`), both ways.
 

@@ -1,16 +1,18 @@
 """What a policy's verifiers could reach at best on a recording: thresholds and samples per tier
 tuned on the very prompts they are scored on.
 
-    python -m benchmarks.frontier [--target 0.99] [--policy NAME_OR_PATH] [PATHS...]
+    python -m benchmarks.frontier [--target 0.99] [--policy NAME_OR_PATH] PATHS...
 
 Each tier below the top is replayed (`cascade.tuning.data.from_recording`, the real verifiers of
 the policy: the task kind's preset unless ``--policy``) with k samples, k from 1, 3, 5, 10, 20 up
 to what was recorded; the top tier answers with one sample, as always-top does. For every
 combination of k, `choose` finds the least-cost thresholds reaching ``target`` x always-top's
-accuracy on all the prompts. Being fitted to the prompts it is scored on, the result bounds any
-tuning of these signals from above: a held-out cost below it is luck, and "only always-top"
-means that no setting of these verifiers meets the target even in hindsight. Ladders of more
-than three models are searched at the recorded samples only (the product grows fast).
+accuracy on all the prompts (over its grid of score quantiles; by coordinate descent beyond
+three tiers). Fitted to the prompts it is scored on, the result is what tuning these signals
+could hope for: a held-out cost below it would be luck, and "only always-top" means that no
+threshold setting the search can find meets the target even in hindsight. Ladders of more than
+three models are searched at one sample per tier (the product grows fast). A tier the best
+setting never calls shows as "skip".
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from benchmarks.router_check import DEFAULT
 from cascade.policy import Policy, load_policy
 from cascade.recordings import Recording, find_recordings
 from cascade.tuning.data import from_recording
@@ -64,7 +65,7 @@ def frontier(rec: Recording, policy: Policy, objective: Objective) -> str:
     cols = columns(rec, policy)
     n = 1 + max(j for j, _ in cols)
     options = [sorted(k for j, k in cols if j == tier) for tier in range(n - 1)]
-    best: tuple[float, float, tuple[int, ...]] | None = None
+    best: tuple[float, float, list[str]] | None = None
     top_acc = top_cost = 0.0
     for ks in itertools.product(*options):
         table = _side_by_side([cols[(j, k)] for j, k in enumerate(ks)] + [cols[(n - 1, 1)]])
@@ -73,21 +74,21 @@ def frontier(rec: Recording, policy: Policy, objective: Objective) -> str:
         choice = choose(table, objective)
         cheaper = choice.outcome.cost < (top.cost if best is None else best[1])
         if choice.feasible and cheaper:
-            best = (choice.outcome.accuracy, choice.outcome.cost, ks)
+            called = np.isfinite(choice.thresholds[:-1])
+            shown = [str(k) if c else "skip" for k, c in zip(ks, called, strict=True)]
+            best = (choice.outcome.accuracy, choice.outcome.cost, shown)
     name = f"| {rec.name} | {policy.name} | {n} |"
     if best is None:
         return f"{name} - | only always-top | |"
-    acc, cost, ks = best
-    return (
-        f"{name} {', '.join(map(str, ks))}, 1 | {100 * acc / top_acc:.1f}% | "
-        f"{100 * cost / top_cost:.1f}% |"
-    )
+    acc, cost, shown = best
+    samples = ", ".join([*shown, "1"])
+    return f"{name} {samples} | {100 * acc / top_acc:.1f}% | {100 * cost / top_cost:.1f}% |"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Print one row per recording."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("paths", nargs="*", default=[DEFAULT])
+    parser.add_argument("paths", nargs="+", help="recording files or folders")
     parser.add_argument("--target", type=float, default=0.99)
     parser.add_argument("--policy", help="a preset name or .toml (default: the task kind's)")
     args = parser.parse_args(argv)

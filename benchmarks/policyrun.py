@@ -38,16 +38,25 @@ class PolicyRuns:
 
 def passes(policy: Policy, thresholds: Sequence[float] = SWEEP) -> int:
     """How many runs over the prompts `sweep_policy` makes (equal threshold sets run once)."""
-    keys = {tuple(-1.0 if t.skip else t.threshold for t in policy.tiers)}
-    keys |= {(t,) * len(policy.tiers) for t in thresholds}
+    keys = {_key(policy)}
+    keys |= {_key(with_threshold(policy, t)) for t in thresholds}
     return len(keys)
 
 
+def _key(policy: Policy) -> tuple[float, ...]:
+    """What tells two runs of the same policy apart: thresholds, skips, skipping on price."""
+    return (
+        *(-1.0 if t.skip else t.threshold for t in policy.tiers),
+        float(policy.skip_dominated),
+    )
+
+
 def with_threshold(policy: Policy, threshold: float) -> Policy:
-    """`policy` with the same acceptance threshold on every tier, every tier running."""
+    """`policy` with the same acceptance threshold on every tier, every tier running (none
+    skipped, none left out on price)."""
     update = {"threshold": threshold, "skip": False}
     tiers = tuple(t.model_copy(update=update) for t in policy.tiers)
-    return policy.model_copy(update={"tiers": tiers})
+    return policy.model_copy(update={"tiers": tiers, "skip_dominated": False})
 
 
 def outcome_of(
@@ -92,7 +101,7 @@ async def sweep_policy(
     runs: dict[tuple[float, ...], tuple[Outcome, list[Result]]] = {}
 
     async def at(p: Policy) -> tuple[Outcome, list[Result]]:
-        key = tuple(-1.0 if t.skip else t.threshold for t in p.tiers)
+        key = _key(p)
         if key not in runs:
             runs[key] = await run_policy(engine, p, records, ladder, progress)
         return runs[key]

@@ -2,8 +2,9 @@
 
 Complete records are appended one line at a time (flushed and synced), then the manifest is
 replaced atomically with the new ``records`` count, so that the pair is a valid recording after
-every task. The manifest also carries two fields the reader ignores: ``partial`` (true until
-every task of the suite is in) and ``settings`` (what a resumed run must match). On opening, a
+every task. The manifest also carries ``partial`` (true until every task of the suite is in; the
+reader then takes the first ``records`` lines, as a record may be in the middle of being added)
+and ``settings`` (what a resumed run must match, which the reader ignores). On opening, a
 torn last line (a run killed mid-write) is dropped and the count is repaired; records already
 there are kept and never run again, on this machine or another.
 """

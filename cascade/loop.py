@@ -18,27 +18,35 @@ from cascade.verifiers.base import is_cooperative
 async def cascade(ctx: CallContext, task: Task) -> Result:
     """Answer ``task`` on ``ctx.policy``'s ladder; see `cascade.run` for the outcomes.
 
-    When ``ctx.explore`` is set, the tiers above the accepted one run too (``explore`` events),
-    so that the trace holds every tier's score and answer for the tuner; the answer returned is
-    still the accepted one, and the exploration's cost is part of the request's.
+    A tier that cannot save money on this request (`dominated_tiers`) is left out (a ``skip``
+    event says why). When ``ctx.explore`` is set, the tiers above the accepted one run too
+    (``explore`` events), and so do the tiers left out on price, which may not accept; the trace
+    then holds every tier's score and answer for the tuner, the answer returned is the one the
+    request would have had, and the exploration's cost is part of the request's.
     """
     pol, tracer = ctx.policy, ctx.tracer
     best: Result | None = None
     last: Result | None = None
     accepted: Result | None = None
     failures: list[ProviderError] = []
-    dominated = dominated_tiers(ctx) if pol.skip_dominated else frozenset()
+    dominated = dominated_tiers(ctx) if pol.skip_dominated else {}
     for i, tier in enumerate(pol.tiers):
-        if tier.skip or i < ctx.start or i in dominated:
+        if tier.skip or i < ctx.start:
+            continue
+        shadow = i in dominated  # run only to explore, never to answer
+        if shadow and not ctx.explore:
+            tracer.emit("skip", tier=i, model=tier.model, reason=dominated[i])
             continue
         if not ctx.affordable(tier.samples * ctx.estimate(tier.model, tier.max_tokens)):
+            if shadow:
+                continue
             if accepted is not None:
                 break  # exploring stops at the budget; the accepted answer stands
             return _stop_for_budget(ctx, i, tier.model, best)
         cands, errors = await sample_tier(ctx, i, tier)
         failures += errors
         if not cands:
-            if accepted is None and i < _last(pol):
+            if accepted is None and not shadow and i < _last(pol):
                 tracer.emit("escalate", tier=i, model=tier.model, reason="every call failed")
             continue
         try:
@@ -65,7 +73,7 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
         result = _tier_result(ctx, i, tier.model, cands, verdicts, score, tier.threshold)
         answer = answer_key(result.text, result.parsed)
         mark = True if ctx.explore else None  # every decision of an explored request says so
-        if accepted is not None:
+        if accepted is not None or shadow:
             tracer.emit(
                 "explore",
                 tier=i,
@@ -231,27 +239,34 @@ def _all_failed(failures: list[ProviderError], pol: Policy) -> ProviderError:
     return type(last)(msg, model=last.model, status=last.status)
 
 
-def dominated_tiers(ctx: CallContext) -> frozenset[int]:
-    """The tiers that cannot save money on this request: their samples cost at least as much as
-    the calls of the next tier that runs (estimated on this request, `CallContext.estimate`), so
-    an answer they accept costs more than going straight up. Tiers whose price is unknown are
-    kept. `Policy.skip_dominated` turns this off."""
+def dominated_tiers(ctx: CallContext) -> dict[int, str]:
+    """The tiers that cannot save money on this request, each with the reason.
+
+    A tier's answer saves at most the calls of every running tier above it; when its own
+    samples cost at least that much (estimated on this request, as `CallContext.estimate` does),
+    accepting costs no less than going up, and escalating pays twice. Tiers of unknown price are
+    kept, and nothing below one is judged. `Policy.skip_dominated` turns this off.
+    """
     pol = ctx.policy
     tokens_in = tokens_in_estimate(ctx.messages)
-    above = 0.0  # the estimated cost of the nearest kept tier above (0: none, or unpriced)
-    out: set[int] = set()
+    above = 0.0  # the estimated cost of every kept tier above: the most an answer here saves
+    out: dict[int, str] = {}
     for i in range(_last(pol), -1, -1):
         tier = pol.tiers[i]
-        price = None if tier.skip else ctx.price(tier.model)
-        if price is None:
-            above = above if tier.skip else 0.0
+        if tier.skip:
             continue
+        price = ctx.price(tier.model)
+        if price is None:
+            break  # an unknown price bounds nothing below it
         cost = tier.samples * (tokens_in * price[0] + tier.max_tokens * price[1])
-        if 0.0 < above <= cost:
-            out.add(i)
+        if above > 0.0 and cost >= above * (1 - 1e-9):
+            out[i] = (
+                f"{tier.samples} sample(s) cost ~{cost:.3g} USD, the tiers above ~{above:.3g}: "
+                "accepting here cannot save money"
+            )
         else:
-            above = cost
-    return frozenset(out)
+            above += cost
+    return out
 
 
 def _last(pol: Policy) -> int:

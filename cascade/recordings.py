@@ -72,7 +72,7 @@ class Manifest:
     models: tuple[ModelInfo, ...]
     records: int
     notes: str
-    partial: bool = False  # optional in the file: the recording is still being made
+    partial: bool = False  # optional: still being recorded (records past the count are ignored)
 
     @property
     def model_names(self) -> tuple[str, ...]:
@@ -236,6 +236,8 @@ def _read_records(recording: Recording) -> Iterator[Record]:
             if not line.strip():
                 continue
             if len(first_line) == declared:
+                if recording.manifest.partial:
+                    break  # still being recorded: a record past the count is being added now
                 raise RecordingError(
                     f"{file} line {number}: one record more than {counted} declares ({declared})"
                 )

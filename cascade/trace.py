@@ -4,8 +4,9 @@ Kinds: ``call`` (a model call answered), ``cache_hit`` (answered from the cache,
 ``error`` (a call failed; ``retry`` tells whether it will be tried again), ``verdict`` (one
 verifier's judgement of a tier), ``accept``, ``escalate``, ``budget`` (stopped before a call that
 would pass the budget), ``exhausted`` (no tier accepted), ``explore`` (a tier above the accepted
-one, run only to collect tuning data), ``route`` (the policy's pre-router chose the first tier)
-and ``feedback`` (the caller's word on the answer).
+one, or one left out on price, run only to collect tuning data), ``skip`` (a tier left out because
+it cannot save money), ``route`` (the policy's pre-router chose the first tier) and ``feedback``
+(the caller's word on the answer).
 Decisions carry ``answer``, a fingerprint of the tier's answer, so that tiers can be compared,
 and ``explored`` when the request was picked to run every tier.
 Prompts appear as ``prompt_hash``; the text only when the caller opts in. Error messages are

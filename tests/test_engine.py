@@ -19,6 +19,7 @@ from cascade import (
     Policy,
     ProviderError,
     RateLimited,
+    Tier,
     Verdict,
     VerifierSpec,
 )
@@ -245,7 +246,7 @@ def test_chat_messages_and_system_prompt() -> None:
 @pytest.mark.parametrize("bad", ["", "   ", [], [{"content": "no role"}]])
 def test_bad_prompt_is_a_clear_error(bad: object) -> None:
     with pytest.raises(ValueError, match="prompt"):
-        engine(Script({"m/cheap": ["good"]})).run(bad, policy())
+        engine(Script({"m/cheap": ["good"]})).run(bad, policy())  # type: ignore[arg-type]
 
 
 def test_verifier_exception_propagates_with_trace_written(tmp_path: object) -> None:
@@ -268,7 +269,7 @@ def test_skipped_tiers_are_not_called() -> None:
 
 
 def _dear_middle(samples: int = 15, **kw: Any) -> Policy:
-    """A policy whose middle tier's samples cost more than one top call: 15 x 10x < 100x."""
+    """A policy whose middle tier's samples cost more than one top call: 15 x 10x > 100x."""
     pol = policy(threshold=0.9, **kw)
     mid = pol.tiers[1].model_copy(update={"samples": samples})
     return pol.model_copy(update={"tiers": (pol.tiers[0], mid, pol.tiers[2])})
@@ -293,3 +294,38 @@ def test_skip_dominated_off_or_an_unknown_price_keeps_the_tier() -> None:
     eng = Cascade(provider=FunctionProvider(s, prices=prices), cache=False, trace=False)
     eng.run("q", _dear_middle())
     assert [c.model for c in s.calls] == ["m/cheap"] + ["m/mid"] * 15 + ["m/top"]
+
+
+def _ladder_run(prices: dict[str, tuple[float, float]], samples: dict[str, int]) -> list[str]:
+    """The models called, in order, for one request that every tier rejects."""
+    s = Script({m: ["bad"] for m in prices})
+    tiers = tuple(
+        Tier(model=m, threshold=0.9, samples=samples.get(m, 1), max_tokens=50) for m in prices
+    )
+    pol = Policy(name="t", tiers=tiers, verifiers=(contains("good"),))
+    Cascade(provider=FunctionProvider(s, prices=prices), cache=False, trace=False).run("q", pol)
+    return [c.model for c in s.calls]
+
+
+def test_a_tier_is_judged_against_every_running_tier_above_it() -> None:
+    prices = {"a": (1e-7, 1e-7), "b": (1.5e-5, 1.5e-5), "c": (6e-6, 6e-6), "d": (1e-5, 1e-5)}
+    # b costs more than c alone, but its answer would save c and d: it runs
+    assert _ladder_run(prices, {}) == ["a", "b", "c", "d"]
+    prices["b"] = (1.7e-5, 1.7e-5)  # now more than c and d together
+    assert _ladder_run(prices, {}) == ["a", "c", "d"]
+
+
+def test_an_exact_price_tie_counts_as_dominated() -> None:
+    prices = {"a": (1e-7, 1e-7), "m": (0.1e-6, 0.3e-6), "t": (0.3e-6, 0.9e-6)}
+    assert _ladder_run(prices, {"m": 3}) == ["a", "t"]  # 3 x m == 1 x t, up to rounding
+
+
+def test_dominance_with_a_budget_and_exploring() -> None:
+    s = Script({m: ["bad"] for m in LADDER})
+    # the budget allows the cheap tier and the top tier, not the 15 middle samples
+    r = engine(s).run("q", _dear_middle(), max_cost_usd=1.5e-2)
+    assert [c.model for c in s.calls] == ["m/cheap", "m/top"] and r.model == "m/top"
+    s = Script({m: ["bad"] for m in LADDER})
+    eng = engine(s, explore=1.0)
+    r = eng.run("q", _dear_middle(), max_cost_usd=1.5e-2)  # exploring skips what it cannot afford
+    assert [c.model for c in s.calls] == ["m/cheap", "m/top"] and r.model == "m/top"

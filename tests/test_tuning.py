@@ -15,8 +15,12 @@ from cascade import Policy, PolicyError, Tier, VerifierSpec
 from cascade.cli import main
 from cascade.tuning.search import (
     BAG_LIMIT,
+    BAGS,
     NEVER,
+    Choice,
     Objective,
+    Validation,
+    bags_for,
     choose,
     choose_bagged,
     cross_validate,
@@ -24,7 +28,7 @@ from cascade.tuning.search import (
     sweep,
 )
 from cascade.tuning.simulate import Table, simulate
-from cascade.tuning.tune import tune
+from cascade.tuning.tune import TuneReport, tune
 from tests.benchmarks.replay_builders import record, write
 
 
@@ -95,7 +99,7 @@ def _noisy(n: int, seed: int) -> Table:
     """Three tiers whose scores say a little about their labels."""
     rng = np.random.default_rng(seed)
     correct = rng.random((n, 3)) < [0.5, 0.7, 0.85]
-    scores = np.round(np.clip(correct * 0.4 + rng.random((n, 3)) * 0.6, 0, 1), 1)
+    scores = np.round(np.clip(correct * 0.4 + rng.random((n, 3)) * 0.6, 0, 1), 1).astype(float)
     return Table(scores, correct, np.tile([1.0, 2.0, 20.0], (n, 1)))
 
 
@@ -116,14 +120,23 @@ def test_choose_bagged_takes_each_tiers_upper_median_over_bootstrap_choices() ->
     )
 
 
-def test_choose_bagged_is_plain_choose_without_bags_or_on_large_data() -> None:
-    small, large = _noisy(60, 2), _noisy(BAG_LIMIT + 1, 3)
+def test_choose_bagged_is_plain_choose_without_bags_which_large_data_gets() -> None:
+    small = _noisy(60, 2)
     plain = choose(small, Objective(0.99)).thresholds
     assert choose_bagged(small, Objective(0.99), bags=0).thresholds.tolist() == plain.tolist()
-    assert (
-        choose_bagged(large, Objective(0.99)).thresholds.tolist()
-        == choose(large, Objective(0.99)).thresholds.tolist()
-    )
+    assert bags_for(BAG_LIMIT) == BAGS and bags_for(BAG_LIMIT + 1) == 0
+
+
+def test_bagged_thresholds_never_pass_a_cost_cap_on_their_own_data() -> None:
+    t, cap = _noisy(60, 3), Objective(max_cost_pct=40)
+    rng = np.random.default_rng(0)
+    picks = [choose(t.take(rng.integers(0, 60, 60)), cap).thresholds for _ in range(BAGS)]
+    median = np.quantile(np.array(picks), 0.5, axis=0, method="higher")
+    top = simulate(t, np.full(3, NEVER))
+    assert simulate(t, median).cost > 0.4 * top.cost  # the median alone would pass the cap
+    bagged = choose_bagged(t, cap)
+    assert bagged.feasible and bagged.outcome.cost <= 0.4 * top.cost + 1e-12
+    assert bagged.thresholds.tolist() == choose(t, cap).thresholds.tolist()
 
 
 def _recording(folder: Path, n: int) -> Path:
@@ -174,8 +187,10 @@ def test_tune_writes_a_loadable_policy_with_provenance(tmp_path: Path) -> None:
     assert report.validation.accuracy == 1.0
     assert report.validation.cost < report.validation.top_cost
     assert POLICY.tiers[0].threshold == 0.5  # the source policy is unchanged
-    # the tuner measured which tiers pay: none is left out on price alone
-    assert POLICY.skip_dominated and not tuned.skip_dominated
+    # the recording is of other models, whose prices say nothing of the policy's: kept as is
+    assert tuned.skip_dominated and POLICY.skip_dominated
+    own = tune([data], POLICY.with_models(["small", "mid", "big"])).policy
+    assert not own.skip_dominated  # measured on its own models: the data decides every tier
 
 
 def test_tune_refuses_too_little_data_and_overwriting_its_source(tmp_path: Path) -> None:
@@ -232,3 +247,13 @@ def test_tune_on_fewer_models_than_tiers_keeps_the_matching_tiers(tmp_path: Path
     report = tune([data], POLICY, out=tmp_path / "t.toml")
     assert [t.model for t in report.policy.tiers] == ["a/s", "a/b"]
     assert report.validation.accuracy == 1.0 and report.validation.cost < report.validation.top_cost
+
+
+def test_summary_says_when_bagged_thresholds_fall_short_on_the_tuning_data() -> None:
+    t = _noisy(60, 2)
+    th = np.array([0.0, 0.0, 0.0])
+    v = Validation(0.5, 1.0, (0.4, 0.6), (0.9, 1.1), 0.6, 2.0, 5)
+    short = TuneReport(POLICY, Choice(th, simulate(t, th), False), v, 60, None)
+    assert "on the tuning data itself these thresholds reach accuracy" in short.summary()
+    met = TuneReport(POLICY, Choice(th, simulate(t, th), True), v, 60, None)
+    assert "tuning data itself" not in met.summary()

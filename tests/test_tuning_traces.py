@@ -90,17 +90,22 @@ def test_tuning_on_explored_traces_saves_cost_at_the_top_tiers_accuracy(tmp_path
     assert any("t.jsonl" in d for d in tuned.provenance["data"])
 
 
-def test_a_tier_left_out_on_price_stays_out_of_the_tuned_policy(tmp_path: Path) -> None:
+def test_explore_runs_a_tier_left_out_on_price_without_letting_it_answer(tmp_path: Path) -> None:
     pol = policy()
     dear = pol.tiers[1].model_copy(update={"samples": 15})  # 15 x 10x the cheap price > top
     pol = pol.model_copy(update={"tiers": (pol.tiers[0], dear, pol.tiers[2])})
+    plain = Cascade(provider=_world(), cache=False, trace=False).run("q 7", pol)
+    assert [(e.kind, e.tier) for e in plain.trace if e.tier == 1] == [("skip", 1)]
+    assert "cannot save money" in str(plain.trace[3].reason)
     eng = Cascade(provider=_world(), cache=False, trace=tmp_path / "t.jsonl", explore=1.0)
     for i in range(100):
-        eng.run(f"q {i}", pol)
+        r = eng.run(f"q {i}", pol)
+        assert r.tier != 1  # the answer is the one the request would have had
+        assert {e.kind for e in r.trace if e.tier == 1} == {"call", "verdict", "explore"}
     eng.close()
-    assert not any(e["tier"] == 1 for e in read_events(tmp_path / "t.jsonl"))
-    tuned = cascade.tune([tmp_path / "t.jsonl"], pol).policy
-    assert not tuned.skip_dominated and tuned.tiers[1].skip and not tuned.tiers[2].skip
+    report = cascade.tune([tmp_path / "t.jsonl"], pol)
+    assert report.choice.thresholds.shape == (3,)  # the tuner saw every tier
+    assert not report.policy.skip_dominated
 
 
 def test_traces_tune_by_halves(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import keyword
 import re
 import textwrap
@@ -120,7 +121,15 @@ def find_examples(
     One per call, in the order read, a stated result winning over a bare call. ``single`` names
     a function of one parameter, to which bare ``Input:``/``Output:`` examples apply.
     """
-    lines, names = prompt.splitlines(), frozenset(functions)
+    return _find(prompt, frozenset(functions), single, limit)
+
+
+@functools.lru_cache(maxsize=1024)
+def _find(
+    prompt: str, names: frozenset[str], single: str | None, limit: int | None
+) -> tuple[Example, ...]:
+    """`find_examples`, remembered: every tier of a request, and every replay, asks again."""
+    lines = prompt.splitlines()
     found = _doctests(lines, names) if names else []
     for line in lines if names else []:
         if not _DOCTEST.match(line):

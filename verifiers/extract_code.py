@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import textwrap
 
@@ -132,11 +133,13 @@ def _is_string(stmt: ast.stmt) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def code_key(code: str) -> str | None:
     """A grouping key for Python code: its AST dump without docstrings, or None if invalid.
 
     Comments, blank lines, formatting and docstrings do not change the key; names (also of
-    local variables) do.
+    local variables) do. Remembered for the last 4,096 programs (a vote keys each program more
+    than once, and replays key the same programs again).
     """
     tree = _parse(textwrap.dedent(code))
     if tree is None:

@@ -132,13 +132,12 @@ class Vote(Combinable):
             names |= defined_names(code or "")
         single = entry if entry and arity.get(entry) == 1 else None
         examples = find_examples(task.prompt, names, single) if self.examples else ()
-        syntax = [None if code is None else code_key(code) for code in codes]
         if not examples:
-            return syntax, {}, "no visible examples: grouped by code", list(codes)
+            return _syntax(codes), {}, "no visible examples: grouped by code", list(codes)
         try:
             behaviours = await self.runner.behaviours(codes, prefix, examples)
         except SandboxError as exc:
-            return syntax, {}, f"sandbox unavailable ({exc}): grouped by code", list(codes)
+            return _syntax(codes), {}, f"sandbox unavailable ({exc}): grouped by code", list(codes)
         keys = [None if b is None else b.key for b in behaviours]
         quality = {b.key: _share(b) for b in behaviours if b is not None and b.key is not None}
         stated = sum(e.expected is not None for e in examples)
@@ -186,3 +185,8 @@ def _join(reason: str, note: str) -> str:
 
 # The class itself is the registered factory: its constructor's parameters are the TOML ones.
 vote = register("vote")(Vote)
+
+
+def _syntax(codes: Sequence[str | None]) -> list[str | None]:
+    """Grouping keys of the programs by their code alone."""
+    return [None if code is None else code_key(code) for code in codes]

@@ -34,7 +34,7 @@ from cascade.tuning.features import (
     training_history,
     word_sets,
 )
-from cascade.tuning.search import NEVER, Objective, Validation, choose, choose_bagged
+from cascade.tuning.search import BAGS, NEVER, Objective, Validation, choose, choose_bagged
 from cascade.tuning.simulate import Table, paid_costs, simulate
 
 FORMAT = "cascade-router/1"
@@ -228,6 +228,7 @@ def tune_router(
     k: int = 10,
     l2: float = 1.0,
     buckets: int = 0,
+    bags: int = BAGS,
 ) -> RouterChoice:
     """Cross-validate thresholds alone against router + thresholds; fit both on all the data.
 
@@ -235,8 +236,8 @@ def tune_router(
     out-of-fold probabilities pick ``tau`` from their quantiles (and never), with thresholds
     re-chosen by `choose` on `Table.starting_at` for each candidate (plain, not bagged: there are
     many candidates); the held-out fold is then scored by the router fitted on the whole training
-    set. The folds and the thresholds-alone choices (`choose_bagged`) are those of
-    `cross_validate` for the same seed, so ``baseline`` matches it.
+    set. The folds and the thresholds-alone choices (`choose_bagged` with ``bags``) are those of
+    `cross_validate` for the same seed and ``bags``, so ``baseline`` matches it.
     """
     if len(prompts) != table.prompts:
         raise ValueError(f"{len(prompts)} prompts for a table of {table.prompts}")
@@ -250,7 +251,7 @@ def tune_router(
     for part in np.array_split(order, folds):
         train = np.setdiff1d(order, part)
         held = table.take(part)
-        base = choose_bagged(table.take(train), objective, seed=seed).thresholds
+        base = choose_bagged(table.take(train), objective, bags, seed).thresholds
         base_ok[part], base_cost[part] = _run(held, base)
         router, tau, th = fit.tune(train)
         routed[part] = router._score(router._rows(text[part], [sets[i] for i in part])) >= tau
@@ -267,7 +268,7 @@ def tune_router(
 
     enabled = bool(ok.mean() >= floor - 1e-12 and saving[1] < 0 and np.isfinite(tau))
     return RouterChoice(
-        enabled, router, tau, 1, th, choose_bagged(table, objective, seed=seed).thresholds,
+        enabled, router, tau, 1, th, choose_bagged(table, objective, bags, seed).thresholds,
         held_out(ok, cost),
         held_out(base_ok, base_cost), float(routed.mean()), float(floor), saving,
     )  # fmt: skip

@@ -14,15 +14,18 @@ from cascade.tuning.search import Objective, Validation
 ROUTER_ROWS = 2000  # the pre-router is tuned on at most this many prompts (a seeded sample)
 
 
-def try_router(data: Dataset, objective: Objective, folds: int, seed: int) -> RouterChoice | None:
+def try_router(
+    data: Dataset, objective: Objective, folds: int, seed: int, bags: int
+) -> RouterChoice | None:
     """Tune the pre-router when the data can support it: prompt texts (traces keep only a hash
-    unless prompts were opted in) and more than one tier."""
+    unless prompts were opted in) and more than one tier. ``bags`` is the thresholds-alone
+    search's (`cascade.tuning.search.bags_for` of the whole data), for its baseline."""
     if data.table.tiers < 2 or not all(data.prompts):
         return None
     if data.table.prompts > ROUTER_ROWS:  # a small logistic model: a sample is plenty, and fast
         rows = np.sort(np.random.default_rng(seed).choice(data.table.prompts, ROUTER_ROWS, False))
         data = data.take(rows)
-    return tune_router(data.prompts, data.table, objective, folds=folds, seed=seed)
+    return tune_router(data.prompts, data.table, objective, folds=folds, seed=seed, bags=bags)
 
 
 def beats(routed: Validation, alone: Validation, objective: Objective) -> bool:

@@ -83,6 +83,12 @@ def choose(table: Table, objective: Objective, size: int = 48) -> Choice:
     return Choice(th, out, _rank(out, objective, top)[0])
 
 
+def bags_for(prompts: int) -> int:
+    """How many bootstrap resamples `choose_bagged` pools for ``prompts`` rows: `BAGS` up to
+    `BAG_LIMIT`, then 0 (a plain `choose`)."""
+    return BAGS if prompts <= BAG_LIMIT else 0
+
+
 def choose_bagged(
     table: Table, objective: Objective, bags: int = BAGS, seed: int = 0, size: int = 48
 ) -> Choice:
@@ -92,11 +98,13 @@ def choose_bagged(
     those prompts allow: one lucky prompt moves a threshold a long way (for example to "accept
     every answer of the middle tier"), and unseen prompts then fall short of the target. So
     ``choose`` runs on ``bags`` bootstrap resamples of the rows and each tier takes the median of
-    their thresholds (the upper median, so it is one of the choices). With more than `BAG_LIMIT`
-    prompts, or ``bags`` 0, this is plain `choose`. ``benchmarks/bagging.py`` measures the effect
-    on held-out prompts.
+    their thresholds (the upper median, so it is one of the choices). Aimed at unseen prompts, the
+    result may fall a little short of a quality target on ``table`` itself (``feasible`` says
+    so); a cost cap is a hard limit, so when the bagged thresholds pass it on ``table``, the plain
+    choice is returned instead. ``bags`` 0 is plain `choose`; `bags_for` picks it by table size.
+    ``benchmarks/bagging.py`` measures the effect on held-out prompts.
     """
-    if bags <= 0 or table.prompts > BAG_LIMIT:
+    if bags <= 0:
         return choose(table, objective, size)
     rng = np.random.default_rng(seed)
     picks = np.array(
@@ -110,7 +118,10 @@ def choose_bagged(
     th = np.quantile(picks, 0.5, axis=0, method="higher")
     top = simulate(table, np.full(table.tiers, NEVER))
     out = simulate(table, th)
-    return Choice(th, out, _rank(out, objective, top)[0])
+    feasible = _rank(out, objective, top)[0]
+    if not feasible and objective.max_cost_pct is not None:
+        return choose(table, objective, size)
+    return Choice(th, out, feasible)
 
 
 def _best_on_axis(

@@ -126,7 +126,8 @@ def _events(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def most_explored(runs: dict[str, Run], half: int | None = None) -> str:
-    """The name of the policy with the most explored requests in ``runs``."""
+    """The policy of the most common (policy, ladder) pair among the explored requests of
+    ``half`` in ``runs``: the one `from_traces` reads when given no policy."""
     return _explored_ladders(runs, half)[1].most_common(1)[0][0][0]
 
 

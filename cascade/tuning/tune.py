@@ -18,7 +18,14 @@ from cascade.recordings import find_recordings, halve
 from cascade.tuning.data import Dataset, from_recording
 from cascade.tuning.router import RouterChoice
 from cascade.tuning.routing import beats, router_line, router_provenance, router_start, try_router
-from cascade.tuning.search import Choice, Objective, Validation, choose_bagged, cross_validate
+from cascade.tuning.search import (
+    Choice,
+    Objective,
+    Validation,
+    bags_for,
+    choose_bagged,
+    cross_validate,
+)
 from cascade.tuning.simulate import Table
 from cascade.tuning.traces import from_traces, is_trace, most_explored, read_runs, trace_files
 from cascade.tuning.write import policy_toml
@@ -48,6 +55,13 @@ class TuneReport:
             f"{_pct(v.accuracy, v.top_accuracy)} of always-top ({v.top_accuracy:.3f}); "
             f"cost {v.cost:.3g} USD/prompt [{v.cost_ci[0]:.3g}, {v.cost_ci[1]:.3g}] = "
             f"{_pct(v.cost, v.top_cost)} of always-top"
+            + (
+                ""
+                if self.choice.feasible
+                else f"\nnote: on the tuning data itself these thresholds reach accuracy "
+                f"{self.choice.outcome.accuracy:.3f} (bagged thresholds aim at unseen prompts: "
+                "the held-out figures above are the ones to expect)"
+            )
             + (
                 f"\n{router_line(self.routing, self.out is not None)}"
                 if self.routing is not None
@@ -116,15 +130,16 @@ def tune(
             f"and at least {folds} per fold); add recordings or traces",
             field="data",
         )
-    choice = choose_bagged(dataset.table, objective, seed=seed)
-    validation = cross_validate(dataset.table, objective, folds=folds, seed=seed)
-    routing = try_router(dataset, objective, folds, seed) if router else None
+    bags = bags_for(dataset.table.prompts)  # decided once, for the choice and its validation
+    choice = choose_bagged(dataset.table, objective, bags, seed)
+    validation = cross_validate(dataset.table, objective, folds=folds, seed=seed, bags=bags)
+    routing = try_router(dataset, objective, folds, seed, bags) if router else None
     if routing is not None and routing.enabled and not beats(routing.routed, validation, objective):
         routing = dataclasses.replace(routing, enabled=False)  # thresholds alone do better
     if routing is not None and routing.enabled:
         choice = dataclasses.replace(choice, thresholds=routing.routed_thresholds)
         validation = routing.routed
-    tuned = _apply(source, choice, columns)
+    tuned = _apply(source, choice, columns, dataset.models)
     provenance = _provenance(source, dataset, objective, validation, seed)
     if routing is not None:
         provenance.update(router_provenance(routing))
@@ -154,13 +169,20 @@ def _named(name: str) -> Policy:
         ) from exc
 
 
-def _apply(policy: Policy, choice: Choice, columns: Sequence[int] | None = None) -> Policy:
+def _apply(
+    policy: Policy,
+    choice: Choice,
+    columns: Sequence[int] | None = None,
+    models: Sequence[str] = (),
+) -> Policy:
     """The policy with tuned thresholds; a tier never worth calling is skipped.
 
     ``columns`` are the policy's tier indexes the data's columns stand for (traces); a tier
-    that no explored request ran (skipped, or left out on price by ``skip_dominated``) stays out.
-    Without them, with fewer models in the data than tiers in the policy, the tuned policy keeps
-    the tiers that `Policy.with_models` put those models on, in order.
+    that no explored request ran stays out. Without them, with fewer models in the data than
+    tiers in the policy, the tuned policy keeps the tiers that `Policy.with_models` put those
+    models on, in order. When the data's ``models`` are the tuned tiers' own (traces always are),
+    the tuner measured what each tier costs, so no tier is left out on price alone
+    (``skip_dominated`` false); data of other models keeps the source's setting.
     """
     if columns is not None:
         if max(columns) >= len(policy.tiers):
@@ -172,18 +194,17 @@ def _apply(policy: Policy, choice: Choice, columns: Sequence[int] | None = None)
         tiers = [t.model_copy(update={"skip": True}) for t in policy.tiers]
         for col, t in zip(columns, choice.thresholds, strict=True):
             tiers[col] = _tuned_tier(tiers[col], float(t))
-        return _tuned(policy, tiers)
+        return _tuned(policy, tiers, measured=True)
     ranks = tier_ranks(len(policy.tiers), len(choice.thresholds))
-    tiers = [
-        _tuned_tier(tier, float(t))
-        for tier, t in zip([policy.tiers[r] for r in ranks], choice.thresholds, strict=True)
-    ]
-    return _tuned(policy, tiers)
+    chosen = [policy.tiers[r] for r in ranks]
+    tiers = [_tuned_tier(t, float(x)) for t, x in zip(chosen, choice.thresholds, strict=True)]
+    return _tuned(policy, tiers, measured=[t.model for t in chosen] == list(models))
 
 
-def _tuned(policy: Policy, tiers: Sequence[Tier]) -> Policy:
-    """The tuned policy: the data decided which tiers pay, so no tier is skipped on price alone."""
-    update = {"tiers": tuple(tiers), "name": f"{policy.name}-tuned", "skip_dominated": False}
+def _tuned(policy: Policy, tiers: Sequence[Tier], measured: bool) -> Policy:
+    update: dict[str, object] = {"tiers": tuple(tiers), "name": f"{policy.name}-tuned"}
+    if measured:
+        update["skip_dominated"] = False
     return policy.model_copy(update=update)
 
 

@@ -310,6 +310,15 @@ def test_record_count_must_match_the_manifest(tmp_path: Path) -> None:
     )
 
 
+def test_a_partial_recording_reads_the_records_it_counts(tmp_path: Path) -> None:
+    records = [a_record("q1"), a_record("q2")]  # the second is being appended by the recorder
+    write(tmp_path, manifest={**a_manifest(records=1), "partial": True}, records=records)
+    recording = find_recordings([tmp_path / "toy.jsonl"])[0]
+    assert recording.manifest.partial and [r.id for r in recording.records()] == ["q1"]
+    write(tmp_path, manifest={**a_manifest(records=1), "partial": "no"}, records=records[:1])
+    assert "partial" in error_of(tmp_path / "toy.jsonl")
+
+
 def _line_of(text: str, needle: str, occurrence: int = 0) -> int:
     """1-based line of the `occurrence`-th appearance of `needle` in `text`."""
     at = -1
