@@ -29,7 +29,7 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
     last: Result | None = None
     accepted: Result | None = None
     failures: list[ProviderError] = []
-    dominated = dominated_tiers(ctx) if pol.skip_dominated else {}
+    dominated = dominated_tiers(ctx) if pol.skip_dominated and len(pol.tiers) > 1 else {}
     for i, tier in enumerate(pol.tiers):
         if tier.skip or i < ctx.start:
             continue
