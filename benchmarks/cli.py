@@ -14,7 +14,7 @@ from benchmarks.harness import Evaluation, Settings, evaluate
 from benchmarks.judging import RECORDED, CachedProvider, JudgeMode
 from benchmarks.plot import MissingPlotting, plot, require_matplotlib
 from benchmarks.policyrun import SWEEP
-from benchmarks.report import partial_note, render, summary_table
+from benchmarks.report import partial_note, render, summary_table, tuned_table
 from benchmarks.summary import clean, summarize
 from cascade import LiteLLMProvider, PolicyError, Provider, load_policy
 from cascade.recordings import Recording, RecordingError, find_recordings
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "report.md").write_text(render(results, command, mode.label, args.seed))
     if not args.no_plot:
         plot(results, args.out / "cost_quality.png")
-    print("\n".join(summary_table(results) + partial_note(results)))
+    print("\n".join(summary_table(results) + partial_note(results) + tuned_table(results)))
     took = time.perf_counter() - started
     print(
         f"\nwrote {args.out}/results.json, report.md"

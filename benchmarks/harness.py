@@ -24,11 +24,16 @@ from benchmarks.progress import Bar
 from cascade import Cascade, Policy, Provider, load_policy, preset_names
 from cascade.recordings import Record, Recording, halve
 from cascade.replay import ReplayProvider, ladder_for
+from cascade.tuning.data import tier_table
+from cascade.tuning.search import Objective, Validation, bags_for, cross_validate
+from cascade.tuning.tune import MIN_PROMPTS
 
 __all__ = ["VOTE_AT", "Evaluation", "Settings", "evaluate", "policy_method", "policy_refs"]
 
 #: The vote cascade's reported row: a strict majority of the k = 5 samples.
 VOTE_AT = 0.6
+#: The objective of the "if tuned" estimate: `cascade tune`'s default.
+TUNE_TARGET = Objective(0.99)
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Evaluation:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     sweeps: dict[str, dict[float, Outcome]] = field(default_factory=dict)
     roc: dict[str, dict[str, float]] = field(default_factory=dict)
+    tuned: dict[str, Validation] = field(default_factory=dict)  # `cascade tune`, cross-validated
     judge: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -137,7 +143,8 @@ async def evaluate(
     refs = policy_refs(recording, settings)
     policies = [prepare_policy(load_policy(r), ladder, settings.judge) for r in refs]
     ev.judge = _judge_note([load_policy(r) for r in refs], records, ev, settings.judge)
-    total = len(records) * sum(passes(p, sweep) for p in policies)
+    tunable = len(records) >= MIN_PROMPTS
+    total = len(records) * sum(passes(p, sweep) + tunable * len(p.tiers) for p in policies)
     bar = Bar(recording.name, total)
     engine = Cascade(provider=provider, cache=False, trace=False)
     try:
@@ -147,6 +154,10 @@ async def evaluate(
             ev.outcomes[method] = runs.own
             ev.sweeps[method] = runs.sweep
             ev.roc[method] = {n: roc_auc(s, runs.labels) for n, s in runs.scores.items()}
+            if tunable:  # what `cascade tune` would do, each fold tuned without its prompts
+                table = await tier_table(engine, policy, records, ladder, bar)
+                bags = bags_for(table.prompts)
+                ev.tuned[method] = cross_validate(table, TUNE_TARGET, seed=settings.seed, bags=bags)
     finally:
         engine.close()
         bar.close()

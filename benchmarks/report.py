@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["HEADLINE", "partial_note", "render", "summary_table"]
+__all__ = ["HEADLINE", "partial_note", "render", "summary_table", "tuned_table"]
 
 #: Methods shown in the summary table besides the policies.
 HEADLINE = ("oracle", "mixture", "vote-cascade")
@@ -26,6 +26,7 @@ def render(results: Mapping[str, Any], command: str, judge: str, seed: int) -> s
         "",
         *summary_table(results),
         *partial_note(results),
+        *tuned_table(results),
     ]
     for name, info in results["recordings"].items():
         rows = [r for r in results["rows"] if r["recording"] == name]
@@ -46,6 +47,33 @@ def partial_note(results: Mapping[str, Any]) -> list[str]:
         "",
         f"Partial recordings, still being made (`python -m benchmarks.record` resumes them): "
         f"{', '.join(partial)}.",
+    ]
+
+
+def tuned_table(results: Mapping[str, Any]) -> list[str]:
+    """What `cascade tune` would make of each policy on each recording (at least 30 prompts):
+    5-fold cross-validation, each fold scored by thresholds tuned without it."""
+    rows = [
+        _cells(
+            name,
+            method,
+            f"{_pct(t['accuracy_pct_of_top'])} [{_pct(t['accuracy_pct_ci95'][0])}, "
+            f"{_pct(t['accuracy_pct_ci95'][1])}]",
+            f"{_pct(t['cost_pct_of_top'])} [{_pct(t['cost_pct_ci95'][0])}, "
+            f"{_pct(t['cost_pct_ci95'][1])}]",
+        )
+        for name, info in results["recordings"].items()
+        for method, t in info.get("tuned", {}).items()
+    ]
+    if not rows:
+        return []
+    return [
+        "",
+        "If tuned (`cascade tune`, target 99% of always-top; 5-fold cross-validation: every fold "
+        "scored by thresholds tuned on the other four):",
+        "",
+        *_table(["recording", "policy", "accuracy % of top [95% interval]", "cost % of top [95%]"]),
+        *rows,
     ]
 
 

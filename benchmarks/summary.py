@@ -18,6 +18,7 @@ from benchmarks.metrics import (
     percent_of_top,
     upper_hull,
 )
+from cascade.tuning.search import Validation
 
 __all__ = ["FRACTIONS", "clean", "summarize"]
 
@@ -87,6 +88,7 @@ def _recording(ev: Evaluation, seed: int) -> tuple[list[dict[str, Any]], dict[st
             for m, pc in curves.items()
         },
         "roc_auc": ev.roc,
+        "tuned": {m: _tuned(v) for m, v in ev.tuned.items()},
         "mixture_hull": {
             "cost_per_prompt_usd": hull.costs.tolist(),
             "accuracy": hull.accuracies.tolist(),
@@ -140,3 +142,22 @@ def _sweep(sweep: Mapping[float, Outcome]) -> list[dict[str, Any]]:
         }
         for t, o in sweep.items()
     ]
+
+
+def _tuned(v: Validation) -> dict[str, object]:
+    """A cross-validated tuning estimate, with shares of always-top as the rows have them."""
+    return {
+        "accuracy": v.accuracy,
+        "accuracy_ci95": list(v.accuracy_ci),
+        "cost_per_prompt_usd": v.cost,
+        "cost_ci95": list(v.cost_ci),
+        "accuracy_pct_of_top": _share(v.accuracy, v.top_accuracy),
+        "accuracy_pct_ci95": [_share(x, v.top_accuracy) for x in v.accuracy_ci],
+        "cost_pct_of_top": _share(v.cost, v.top_cost),
+        "cost_pct_ci95": [_share(x, v.top_cost) for x in v.cost_ci],
+        "folds": v.folds,
+    }
+
+
+def _share(x: float, top: float) -> float | None:
+    return 100 * x / top if top else None

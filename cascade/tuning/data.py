@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,30 +64,40 @@ def from_recording(
     recs = list(records if records is not None else recording.records())
     names = list(recording.manifest.model_names)
     ladder = ladder_for(names)
-    tiers = policy.with_models(list(ladder)).tiers
     engine = Cascade(provider=ReplayProvider(recording.manifest, recs), cache=False, trace=False)
-    n, k = len(recs), len(tiers)
+    try:
+        moved = policy.with_models(list(ladder))
+        table = asyncio.run(tier_table(engine, moved, recs, ladder, progress))
+    finally:
+        engine.close()
+    source = f"{recording.name} ({file_hash(recording.records_path)})"
+    return Dataset(table, [r.prompt for r in recs], [r.id for r in recs], [source], names)
+
+
+async def tier_table(
+    engine: Cascade,
+    policy: Policy,
+    records: Sequence[Record],
+    ladder: Mapping[str, str],
+    progress: Callable[[int], None] | None = None,
+) -> Table:
+    """Every tier of ``policy`` (already on the replayed models) alone on every record, through
+    ``engine`` (a `ReplayProvider`'s): each tier's score, whether its answer is right, its cost."""
+    tiers = policy.tiers
+    n, k = len(records), len(tiers)
     scores, correct, costs = np.zeros((n, k)), np.zeros((n, k), dtype=bool), np.zeros((n, k))
     for j, tier in enumerate(tiers):
         alone = policy.model_copy(
             update={
-                "tiers": (tier,),
+                "tiers": (tier.model_copy(update={"skip": False}),),
                 "max_cost_usd": None,
                 "on_exhausted": "best",
                 "on_budget": "best",
             }
         )
-        results = asyncio.run(replay_all(engine, alone, recs, progress=progress))
-        for i, (rec, res) in enumerate(zip(recs, results, strict=True)):
+        results = await replay_all(engine, alone, records, progress=progress)
+        for i, (rec, res) in enumerate(zip(records, results, strict=True)):
             scores[i, j] = res.score
             correct[i, j] = returned_sample(res, rec, ladder).sample.correct
             costs[i, j] = res.cost_usd
-    engine.close()
-    source = f"{recording.name} ({file_hash(recording.records_path)})"
-    return Dataset(
-        Table(scores, correct, costs),
-        [r.prompt for r in recs],
-        [r.id for r in recs],
-        [source],
-        names,
-    )
+    return Table(scores, correct, costs)

@@ -111,6 +111,27 @@ def test_same_seed_same_results(tmp_path: Path, data: tuple[Path, Path]) -> None
     assert "policy:math" in {r["method"] for r in first["rows"]}  # the task kind's preset
 
 
+def test_the_report_says_what_tuning_would_do_given_30_prompts(
+    tmp_path: Path, data: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, policy = data
+    few = _run(tmp_path / "few", "--data", str(data[0]), "--policy", str(policy), "--no-plot")
+    assert few["recordings"]["toy"]["tuned"] == {}  # 12 prompts: too few to tune on
+    assert "If tuned" not in capsys.readouterr().out
+    manifest = write(tmp_path / "thirty", _records(30))
+    results = _run(tmp_path / "out", "--data", str(manifest), "--policy", str(policy), "--no-plot")
+    tuned = results["recordings"]["toy"]["tuned"]["policy:strict"]
+    assert tuned["folds"] == 5 and tuned["accuracy_ci95"][0] <= tuned["accuracy"]
+    assert tuned["accuracy"] <= tuned["accuracy_ci95"][1]
+    top = next(r for r in results["rows"] if r["method"] == "always:big")
+    assert tuned["cost_pct_of_top"] == pytest.approx(
+        100 * tuned["cost_per_prompt_usd"] / top["cost_per_prompt_usd"]
+    )
+    out = capsys.readouterr().out
+    assert "If tuned (`cascade tune`" in out and "| toy | policy:strict |" in out
+    assert "| toy | policy:strict |" in (tmp_path / "out" / "report.md").read_text()
+
+
 def test_a_partial_recording_is_named_as_such(
     tmp_path: Path, data: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
