@@ -29,14 +29,14 @@ import numpy as np
 from cascade.policy import load_policy
 from cascade.recordings import find_recordings, halve
 from cascade.tuning.data import from_recording
-from cascade.tuning.search import NEVER, Objective, choose, choose_bagged
+from cascade.tuning.search import NEVER, Objective, bags_for, choose, choose_bagged
 from cascade.tuning.simulate import Floats, Table, simulate
 
 TARGET = Objective(0.99)
 Method = Callable[[Table], Floats]
 METHODS: dict[str, Method] = {
     "plain": lambda t: choose(t, TARGET).thresholds,
-    "bagged": lambda t: choose_bagged(t, TARGET).thresholds,
+    "bagged": lambda t: choose_bagged(t, TARGET, bags_for(t.prompts)).thresholds,
 }
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from cascade.recordings import Record, Recording, Sample, find_recordings
 from cascade.tuning.router import tune_router
-from cascade.tuning.search import Objective
+from cascade.tuning.search import Objective, bags_for
 from cascade.tuning.simulate import Table
 
 DEFAULT = "/work/shared/recordings"
@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         started = time.perf_counter()
         rc = tune_router(
             [r.prompt for r in records], table, Objective(args.target), args.folds, args.seed,
-            buckets=args.buckets,
+            buckets=args.buckets, bags=bags_for(table.prompts),
         )  # fmt: skip
         b, r = rc.baseline, rc.routed
         lo, hi = (100 * x / b.cost for x in rc.saving_ci)

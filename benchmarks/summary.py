@@ -88,7 +88,7 @@ def _recording(ev: Evaluation, seed: int) -> tuple[list[dict[str, Any]], dict[st
             for m, pc in curves.items()
         },
         "roc_auc": ev.roc,
-        "tuned": {m: _tuned(v) for m, v in ev.tuned.items()},
+        "tuned": {m: _tuned(v, top) for m, v in ev.tuned.items()},
         "mixture_hull": {
             "cost_per_prompt_usd": hull.costs.tolist(),
             "accuracy": hull.accuracies.tolist(),
@@ -144,17 +144,18 @@ def _sweep(sweep: Mapping[float, Outcome]) -> list[dict[str, Any]]:
     ]
 
 
-def _tuned(v: Validation) -> dict[str, object]:
-    """A cross-validated tuning estimate, with shares of always-top as the rows have them."""
+def _tuned(v: Validation, top: Point) -> dict[str, object]:
+    """A cross-validated tuning estimate, as shares of the always-top row like every other row
+    (not of the policy's own top tier, which may draw more samples or pay for verifiers)."""
     return {
         "accuracy": v.accuracy,
         "accuracy_ci95": list(v.accuracy_ci),
         "cost_per_prompt_usd": v.cost,
         "cost_ci95": list(v.cost_ci),
-        "accuracy_pct_of_top": _share(v.accuracy, v.top_accuracy),
-        "accuracy_pct_ci95": [_share(x, v.top_accuracy) for x in v.accuracy_ci],
-        "cost_pct_of_top": _share(v.cost, v.top_cost),
-        "cost_pct_ci95": [_share(x, v.top_cost) for x in v.cost_ci],
+        "accuracy_pct_of_top": _share(v.accuracy, top.accuracy),
+        "accuracy_pct_ci95": [_share(x, top.accuracy) for x in v.accuracy_ci],
+        "cost_pct_of_top": _share(v.cost, top.cost),
+        "cost_pct_ci95": [_share(x, top.cost) for x in v.cost_ci],
         "folds": v.folds,
     }
 

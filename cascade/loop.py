@@ -20,9 +20,10 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
 
     A tier that cannot save money on this request (`dominated_tiers`) is left out (a ``skip``
     event says why). When ``ctx.explore`` is set, the tiers above the accepted one run too
-    (``explore`` events), and so do the tiers left out on price, which may not accept; the trace
-    then holds every tier's score and answer for the tuner, the answer returned is the one the
-    request would have had, and the exploration's cost is part of the request's.
+    (``explore`` events), and so do the tiers left out on price (unless the request has a
+    budget), which may not answer; the trace then holds every tier's score and answer for the
+    tuner, the answer returned is the one the request would have had, and the exploration's cost
+    is part of the request's.
     """
     pol, tracer = ctx.policy, ctx.tracer
     best: Result | None = None
@@ -34,12 +35,11 @@ async def cascade(ctx: CallContext, task: Task) -> Result:
         if tier.skip or i < ctx.start:
             continue
         shadow = i in dominated  # run only to explore, never to answer
-        if shadow and not ctx.explore:
+        if shadow and (not ctx.explore or ctx.budget is not None):
+            # under a budget, exploring it could take what the tiers that answer need
             tracer.emit("skip", tier=i, model=tier.model, reason=dominated[i])
             continue
         if not ctx.affordable(tier.samples * ctx.estimate(tier.model, tier.max_tokens)):
-            if shadow:
-                continue
             if accepted is not None:
                 break  # exploring stops at the budget; the accepted answer stands
             return _stop_for_budget(ctx, i, tier.model, best)

@@ -97,7 +97,7 @@ class Policy(BaseModel):
     """A ladder of tiers (cheapest first), the verifiers, and the acceptance rule.
 
     ``skip_dominated`` leaves out, per request, a tier whose samples cost at least as much as the
-    next running tier's calls (`cascade.loop.dominated_tiers`): it cannot save money.
+    calls of every running tier above it (`cascade.loop.dominated_tiers`): it cannot save money.
     """
 
     model_config = _FROZEN

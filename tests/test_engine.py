@@ -329,3 +329,13 @@ def test_dominance_with_a_budget_and_exploring() -> None:
     eng = engine(s, explore=1.0)
     r = eng.run("q", _dear_middle(), max_cost_usd=1.5e-2)  # exploring skips what it cannot afford
     assert [c.model for c in s.calls] == ["m/cheap", "m/top"] and r.model == "m/top"
+
+
+def test_under_a_budget_exploring_leaves_a_dominated_tier_out_too() -> None:
+    """Run for tuning data, the 15 middle samples would take what the top tier needs."""
+    for explore in (0.0, 1.0):
+        s = Script({"m/cheap": ["bad"], "m/mid": ["bad"], "m/top": ["good"]})
+        r = engine(s, explore=explore).run("q", _dear_middle(), max_cost_usd=1.8e-2)
+        assert (r.model, r.accepted) == ("m/top", True)
+        assert "m/mid" not in {c.model for c in s.calls}
+        assert [e.kind for e in r.trace if e.tier == 1] == ["skip"]

@@ -191,6 +191,13 @@ def test_tune_writes_a_loadable_policy_with_provenance(tmp_path: Path) -> None:
     assert tuned.skip_dominated and POLICY.skip_dominated
     own = tune([data], POLICY.with_models(["small", "mid", "big"])).policy
     assert not own.skip_dominated  # measured on its own models: the data decides every tier
+    other = tmp_path / "other"  # the same prompts answered by other models
+    other.mkdir()
+    for f in data.parent.glob("toy.*"):
+        text = f.read_text().replace('"small"', '"tiny"').replace('"toy"', '"other"')
+        (other / f.name.replace("toy", "other")).write_text(text)
+    mixed = tune([data, other], POLICY.with_models(["small", "mid", "big"])).policy
+    assert mixed.skip_dominated  # part of the data is of another model: not measured
 
 
 def test_tune_refuses_too_little_data_and_overwriting_its_source(tmp_path: Path) -> None:
@@ -257,3 +264,6 @@ def test_summary_says_when_bagged_thresholds_fall_short_on_the_tuning_data() -> 
     assert "on the tuning data itself these thresholds reach accuracy" in short.summary()
     met = TuneReport(POLICY, Choice(th, simulate(t, th), True), v, 60, None)
     assert "tuning data itself" not in met.summary()
+    cap = Objective(max_cost_pct=1)
+    over = TuneReport(POLICY, Choice(th, simulate(t, th), False), v, 60, None, objective=cap)
+    assert "no setting meets the cost cap of 1% of always-top" in over.summary()

@@ -43,6 +43,7 @@ class TuneReport:
     prompts: int
     out: Path | None
     routing: RouterChoice | None = None
+    objective: Objective = dataclasses.field(default_factory=Objective)
 
     def summary(self) -> str:
         """A short human-readable account."""
@@ -55,19 +56,30 @@ class TuneReport:
             f"{_pct(v.accuracy, v.top_accuracy)} of always-top ({v.top_accuracy:.3f}); "
             f"cost {v.cost:.3g} USD/prompt [{v.cost_ci[0]:.3g}, {v.cost_ci[1]:.3g}] = "
             f"{_pct(v.cost, v.top_cost)} of always-top"
-            + (
-                ""
-                if self.choice.feasible
-                else f"\nnote: on the tuning data itself these thresholds reach accuracy "
-                f"{self.choice.outcome.accuracy:.3f} (bagged thresholds aim at unseen prompts: "
-                "the held-out figures above are the ones to expect)"
-            )
+            + self._shortfall()
             + (
                 f"\n{router_line(self.routing, self.out is not None)}"
                 if self.routing is not None
                 else ""
             )
             + (f"\nwrote {self.out}" if self.out else "")
+        )
+
+    def _shortfall(self) -> str:
+        """A note when the chosen thresholds miss the objective on the tuning data itself."""
+        if self.choice.feasible or (self.routing is not None and self.routing.enabled):
+            return ""  # (with the router on, the thresholds are the router's, checked there)
+        out, v = self.choice.outcome, self.validation
+        if self.objective.max_cost_pct is not None:
+            return (
+                f"\nnote: no setting meets the cost cap of {self.objective.max_cost_pct:g}% of "
+                "always-top on the tuning data; the cheapest found costs "
+                f"{_pct(out.cost, v.top_cost)}"
+            )
+        return (
+            f"\nnote: on the tuning data itself these thresholds reach accuracy "
+            f"{out.accuracy:.3f} (bagged thresholds aim at unseen prompts: the held-out figures "
+            "above are the ones to expect)"
         )
 
 
@@ -139,7 +151,8 @@ def tune(
     if routing is not None and routing.enabled:
         choice = dataclasses.replace(choice, thresholds=routing.routed_thresholds)
         validation = routing.routed
-    tuned = _apply(source, choice, columns, dataset.models)
+    same = all(d.models == sets[0].models for d in sets)  # else some data is of other models
+    tuned = _apply(source, choice, columns, dataset.models if same else ())
     provenance = _provenance(source, dataset, objective, validation, seed)
     if routing is not None:
         provenance.update(router_provenance(routing))
@@ -154,7 +167,7 @@ def tune(
             ref = RouterRef(path=str(sidecar.resolve()), tau=routing.tau, start_tier=start)
             tuned = tuned.model_copy(update={"router": ref})
         _write(path, tuned, provenance)
-    return TuneReport(tuned, choice, validation, dataset.table.prompts, path, routing)
+    return TuneReport(tuned, choice, validation, dataset.table.prompts, path, routing, objective)
 
 
 def _named(name: str) -> Policy:

@@ -119,8 +119,11 @@ def test_the_report_says_what_tuning_would_do_given_30_prompts(
     assert few["recordings"]["toy"]["tuned"] == {}  # 12 prompts: too few to tune on
     assert "If tuned" not in capsys.readouterr().out
     manifest = write(tmp_path / "thirty", _records(30))
-    results = _run(tmp_path / "out", "--data", str(manifest), "--policy", str(policy), "--no-plot")
+    three = tmp_path / "strict.toml"  # a top tier of 3 samples: dearer than always-top's one
+    three.write_text(POLICY.replace('model = "any/top"', 'model = "any/top"\nsamples = 3'))
+    results = _run(tmp_path / "out", "--data", str(manifest), "--policy", str(three), "--no-plot")
     tuned = results["recordings"]["toy"]["tuned"]["policy:strict"]
+    assert tuned["cost_pct_of_top"] > 100  # shares of the always-top row, as every row has them
     assert tuned["folds"] == 5 and tuned["accuracy_ci95"][0] <= tuned["accuracy"]
     assert tuned["accuracy"] <= tuned["accuracy_ci95"][1]
     top = next(r for r in results["rows"] if r["method"] == "always:big")
