@@ -155,9 +155,9 @@ async def evaluate(
             ev.sweeps[method] = runs.sweep
             ev.roc[method] = {n: roc_auc(s, runs.labels) for n, s in runs.scores.items()}
             if tunable:  # what `cascade tune` would do, each fold tuned without its prompts
-                table = await tier_table(engine, policy, records, ladder, bar)
-                bags = bags_for(table.prompts)
-                ev.tuned[method] = cross_validate(table, TUNE_TARGET, seed=settings.seed, bags=bags)
+                tiers = await tier_table(engine, policy, records, ladder, bar)
+                bags = bags_for(tiers.prompts)
+                ev.tuned[method] = cross_validate(tiers, TUNE_TARGET, seed=settings.seed, bags=bags)
     finally:
         engine.close()
         bar.close()

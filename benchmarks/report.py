@@ -57,10 +57,8 @@ def tuned_table(results: Mapping[str, Any]) -> list[str]:
         _cells(
             name,
             method,
-            f"{_pct(t['accuracy_pct_of_top'])} [{_pct(t['accuracy_pct_ci95'][0])}, "
-            f"{_pct(t['accuracy_pct_ci95'][1])}]",
-            f"{_pct(t['cost_pct_of_top'])} [{_pct(t['cost_pct_ci95'][0])}, "
-            f"{_pct(t['cost_pct_ci95'][1])}]",
+            _pct_ci(t["accuracy_pct_of_top"], t["accuracy_pct_ci95"]),
+            _pct_ci(t["cost_pct_of_top"], t["cost_pct_ci95"]),
         )
         for name, info in results["recordings"].items()
         for method, t in info.get("tuned", {}).items()
@@ -240,6 +238,10 @@ def _e(x: float | None) -> str:
 
 def _pct(x: float | None) -> str:
     return "-" if x is None or x != x else f"{x:.1f}%"
+
+
+def _pct_ci(x: float | None, ci: Sequence[float | None]) -> str:
+    return f"{_pct(x)} [{_pct(ci[0])}, {_pct(ci[1])}]"
 
 
 def _ci(ci: Sequence[float] | None, digits: int | None) -> str:

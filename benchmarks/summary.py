@@ -147,18 +147,17 @@ def _sweep(sweep: Mapping[float, Outcome]) -> list[dict[str, Any]]:
 def _tuned(v: Validation, top: Point) -> dict[str, object]:
     """A cross-validated tuning estimate, as shares of the always-top row like every other row
     (not of the policy's own top tier, which may draw more samples or pay for verifiers)."""
+    mid = percent_of_top(Point(v.cost, v.accuracy), top)
+    low = percent_of_top(Point(v.cost_ci[0], v.accuracy_ci[0]), top)
+    high = percent_of_top(Point(v.cost_ci[1], v.accuracy_ci[1]), top)
     return {
         "accuracy": v.accuracy,
         "accuracy_ci95": list(v.accuracy_ci),
         "cost_per_prompt_usd": v.cost,
         "cost_ci95": list(v.cost_ci),
-        "accuracy_pct_of_top": _share(v.accuracy, top.accuracy),
-        "accuracy_pct_ci95": [_share(x, top.accuracy) for x in v.accuracy_ci],
-        "cost_pct_of_top": _share(v.cost, top.cost),
-        "cost_pct_ci95": [_share(x, top.cost) for x in v.cost_ci],
+        "accuracy_pct_of_top": mid.accuracy,
+        "accuracy_pct_ci95": [low.accuracy, high.accuracy],
+        "cost_pct_of_top": mid.cost,
+        "cost_pct_ci95": [low.cost, high.cost],
         "folds": v.folds,
     }
-
-
-def _share(x: float, top: float) -> float | None:
-    return 100 * x / top if top else None
