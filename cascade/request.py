@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -70,16 +71,35 @@ def resolve_schema(schema: Schema | None) -> tuple[dict[str, Any] | None, type |
             field="schema",
         )
     plain: dict[str, Any] = _plain(schema)
+    try:
+        key = json.dumps(plain, sort_keys=True)
+    except (TypeError, ValueError):
+        problem = _schema_problem_of(plain)  # not JSON: the check names what is wrong
+    else:
+        problem = _schema_problem(key)
+    if problem is not None:
+        raise PolicyError(problem, field="schema")
+    return plain, cls
+
+
+@functools.lru_cache(maxsize=1024)
+def _schema_problem(key: str) -> str | None:
+    """``_schema_problem_of`` for a schema given as canonical JSON, memoized: checking a schema
+    against its metaschema costs milliseconds, and a batch sends the same few schemas again and
+    again."""
+    return _schema_problem_of(json.loads(key))
+
+
+def _schema_problem_of(schema: dict[str, Any]) -> str | None:
+    """What is wrong with ``schema`` as a JSON Schema of the draft it names, or None."""
     import jsonschema
 
     try:
-        jsonschema.validators.validator_for(plain).check_schema(plain)
+        jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
-        raise PolicyError(
-            f"invalid JSON Schema at {where}: {exc.message}", field="schema"
-        ) from None
-    return plain, cls
+        return f"invalid JSON Schema at {where}: {exc.message}"
+    return None
 
 
 def _plain(value: Any) -> Any:

@@ -10,6 +10,7 @@ from cascade.verifiers import Candidate, Task
 
 from cascade import PolicyError, Verdict
 from cascade.providers import _supported
+from cascade.request import resolve_schema
 from tests.builders import Script, engine, policy
 
 
@@ -25,6 +26,20 @@ def test_invalid_schema_fails_before_any_call() -> None:
     with pytest.raises(PolicyError, match="pydantic model class"):
         engine(s).run("q", policy(), schema=int)  # type: ignore[arg-type]
     assert s.calls == []
+
+
+def test_a_schema_checked_once_is_still_refused_or_accepted_every_time() -> None:
+    bad = {"type": "object", "properties": {"x": {"type": 7}}}
+    for _ in range(2):  # the second check comes from the memo
+        with pytest.raises(PolicyError, match=r"invalid JSON Schema at properties/x"):
+            resolve_schema(bad)
+    good = {"type": "object", "properties": {"x": {"type": "integer"}}}
+    first, _ = resolve_schema(good)
+    first["properties"]["x"]["type"] = "string"  # the caller's copy: the memo is not changed
+    again, _ = resolve_schema(good)
+    assert again == {"type": "object", "properties": {"x": {"type": "integer"}}}
+    with pytest.raises(PolicyError, match="invalid JSON Schema"):
+        resolve_schema({"type": "object", "minProperties": -1, "default": {1, 2}})  # not JSON
 
 
 def test_schema_reaches_the_task_and_asks_for_json_mode() -> None:

@@ -97,8 +97,10 @@ def _code_blocks(fences: list[Fence]) -> list[str]:
     ]
 
 
+@functools.lru_cache(maxsize=4096)
 def extract_code(text: str, entry_point: str | None = None) -> str | None:
-    """The code of an answer, or None.
+    """The code of an answer, or None (remembered for the last 4,096 answers: verifiers and
+    replays extract the same answers again).
 
     Among fenced blocks (``` / ~~~, or `[PYTHON]` tags) the first that defines `entry_point`
     wins, else the first that defines any function or class, else the first that parses,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -64,16 +65,13 @@ def _balanced_end(text: str, start: int) -> int | None:
     return None
 
 
-def _inline(text: str) -> JsonMatch | None:
+def _inline(text: str) -> tuple[str, int, int] | None:
     """The first balanced `{...}` or `[...]` that parses, scanning left to right."""
     starts = [i for i, ch in enumerate(text) if ch in _CLOSERS][:_MAX_STARTS]
     for start in starts:
         end = _balanced_end(text, start)
-        if end is None:
-            continue
-        ok, value = _parse(text[start:end])
-        if ok:
-            return JsonMatch(value, start, end, "inline")
+        if end is not None and _parse(text[start:end])[0]:
+            return text[start:end], start, end
     return None
 
 
@@ -83,18 +81,29 @@ def extract_json(text: str) -> JsonMatch | None:
     Looks first in fenced blocks tagged `json` (or untagged), then at the whole text, then at
     the first balanced `{...}` / `[...]` that parses. Only strict JSON counts (no NaN).
     A dataclass, not the bare value, is returned so that a JSON `null` differs from no JSON.
+    Each call returns a freshly parsed value: callers may change it.
     """
+    found = _locate(text)
+    if found is None:
+        return None
+    source, start, end, where = found
+    return JsonMatch(_parse(source)[1], start, end, where)
+
+
+@functools.lru_cache(maxsize=4096)
+def _locate(text: str) -> tuple[str, int, int, Literal["fence", "whole", "inline"]] | None:
+    """Where `extract_json` finds JSON in `text`: its source, span and kind. Remembered for the
+    last 4,096 answers (verifiers and replays look at the same answers again); only the
+    location is kept, so that no caller sees another's parsed value."""
     for fence in fenced_blocks(text):
-        if fence.lang in _JSON_LANGS:
-            ok, value = _parse(fence.body)
-            if ok:
-                return JsonMatch(value, fence.start, fence.end, "fence")
+        if fence.lang in _JSON_LANGS and _parse(fence.body)[0]:
+            return fence.body, fence.start, fence.end, "fence"
     stripped = text.strip()
-    ok, value = _parse(stripped)
-    if ok and stripped:
+    if stripped and _parse(stripped)[0]:
         start = text.index(stripped)
-        return JsonMatch(value, start, start + len(stripped), "whole")
-    return _inline(text)
+        return stripped, start, start + len(stripped), "whole"
+    inline = _inline(text)
+    return None if inline is None else (*inline, "inline")
 
 
 def _plain(value: Any) -> Any:

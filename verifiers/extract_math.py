@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from fractions import Fraction
 
@@ -165,6 +166,7 @@ def _answer(text: str, arithmetic: bool) -> Fraction | None:
     return _last_number(outside)
 
 
+@functools.lru_cache(maxsize=4096)
 def extract_math(text: str, *, fold_programs: bool = True) -> str | None:
     """The canonical final number of a math answer (`"42"`, `"0.75"`, `"1/3"`), or None.
 
@@ -174,6 +176,7 @@ def extract_math(text: str, *, fold_programs: bool = True) -> str | None:
     A text that is itself a Python program (program of thought) is read, never run: with
     `fold_programs` its arithmetic is folded (see `extract_program`); without, only a literal
     `ans = 42` / `print("42")` counts. An unreadable program gives None, not its last number.
+    Remembered for the last 4,096 answers (verifiers and replays read the same answers again).
     """
     value = _answer(text, fold_programs)
     return None if value is None else canonical_number(value)

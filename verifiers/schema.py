@@ -104,7 +104,7 @@ def _validator(schema: Mapping[str, Any], check_formats: bool) -> Validator:
     return _cached_validator(key, check_formats)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=1024)
 def _cached_validator(key: str, check_formats: bool) -> Validator:
     schema = json.loads(key)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)

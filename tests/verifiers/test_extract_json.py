@@ -31,6 +31,16 @@ def test_null_is_found_not_missing() -> None:
     assert found.value is None
 
 
+def test_each_call_parses_its_own_value() -> None:
+    text = 'Result: {"items": [1, 2]}'
+    first = extract_json(text)
+    assert first is not None
+    first.value["items"].append(3)  # a caller may change what it got
+    again = extract_json(text)
+    assert again is not None
+    assert (again.value, again.where) == ({"items": [1, 2]}, "inline")
+
+
 def test_first_balanced_inline_value() -> None:
     text = 'Here you go: {"name": "a}b", "tags": ["x"]} and {"other": 1}.'
     found = extract_json(text)
