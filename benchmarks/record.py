@@ -97,6 +97,28 @@ def machine() -> str:
     return f"{cores} CPU cores ({cpu}), {llama}, {threads} threads per model"
 
 
+#: Records (in file order) whose samples were drawn one call after another, before
+#: cascade.local decoded the samples of one request together.
+DRAWN_ONE_BY_ONE = {"humaneval": 47, "json": 46, "math": 42}
+
+
+def _drawing(suite: str) -> str:
+    """How the samples of a task were drawn, for the notes."""
+    together = (
+        "a model's samples of one task are sent at once and cascade.local decodes them in one "
+        "batch after a single evaluation of the prompt, so each latency_s is the time until "
+        "that sample's answer, about the batch's time; each sample keeps its own seed"
+    )
+    first = DRAWN_ONE_BY_ONE.get(suite, 0)
+    if not first:
+        return f"Sampling: {together}."
+    return (
+        f"Sampling: in the first {first} records a task's samples ran back to back (llama.cpp "
+        "reused the evaluated prompt, so later samples mostly paid generation only); in the "
+        f"later ones {together}."
+    )
+
+
 def notes_for(
     models: Sequence[ModelSpec], temperature: float, where: str
 ) -> Callable[[Suite], str]:
@@ -114,8 +136,7 @@ def notes_for(
             f"{suite.grading_note}. tokens_in/tokens_out = llama.cpp's own counts (the prompt "
             "count includes the chat template); cost_usd = tokens x the manifest's nominal "
             f"prices; latency_s = wall time of the call on {where}, with the model already "
-            "loaded; a task's samples run back to back, so llama.cpp reuses the evaluated "
-            "prompt and later samples mostly pay generation only; other processes may have "
+            f"loaded. {_drawing(suite.name)} Other processes may have "
             "shared the cores. confidence: none. split 'all' = the whole suite (a dev/test "
             "split can be taken by sha256(id) as in shared/recordings). While a recording is "
             "incomplete its manifest says partial: true and records holds the complete ones."

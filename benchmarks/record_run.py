@@ -165,12 +165,11 @@ class Recorder:
         """The task's complete record, and whether any model call ran for it."""
         samples: dict[str, list[dict[str, Any]]] = {}
         ran_any = False
-        for model in self.models:
-            samples[model.name] = []
-            for index in range(model.samples):
-                sample, ran = await self.sample(suite, task, model, index)
-                samples[model.name].append(sample)
-                ran_any = ran_any or ran
+        for model in self.models:  # a model's samples at once, as the engine asks for a tier's
+            drawn = [self.sample(suite, task, model, i) for i in range(model.samples)]
+            done = await asyncio.gather(*drawn)
+            samples[model.name] = [sample for sample, _ in done]
+            ran_any = ran_any or any(ran for _, ran in done)
         return {**task.as_json(), "samples": samples}, ran_any
 
 

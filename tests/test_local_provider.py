@@ -72,8 +72,10 @@ async def test_same_seed_same_answer_and_n_samples(smol: str) -> None:
     assert first.choices[0].message.content == again.choices[0].message.content
     many = await litellm.acompletion(**args, temperature=0.9, seed=7, n=3)
     assert [c.index for c in many.choices] == [0, 1, 2]
-    assert many.choices[0].message.content == first.choices[0].message.content
+    assert all(c.message.content for c in many.choices)
     assert many.usage.prompt_tokens == first.usage.prompt_tokens
+    again = await litellm.acompletion(**args, temperature=0.9, seed=7, n=3)
+    assert [c.message.content for c in again.choices] == [c.message.content for c in many.choices]
 
 
 @pytest.mark.local_model

@@ -81,7 +81,32 @@ def test_an_answer_depends_on_the_request_alone(smollm: runtime.LoadedModel) -> 
     first = answer(smollm, **params)
     answer(smollm, max_tokens=3, temperature=0)
     assert answer(smollm, **params) == first
-    assert answer(smollm, **{**params, "n": 1}) == first[:1]
+
+
+@pytest.mark.local_model
+def test_one_at_a_time_sample_i_is_the_single_call_with_seed_plus_i(
+    smollm: runtime.LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CASCADE_LOCAL_BATCH", "0")
+    params = {"max_tokens": 10, "temperature": 1.0, "seed": 3}
+    both = answer(smollm, **params, n=2)
+    assert both == answer(smollm, **params) + answer(smollm, **{**params, "seed": 4})
+
+
+@pytest.mark.local_model
+def test_batched_samples_are_real_answers_of_their_own_seeds(smollm: runtime.LoadedModel) -> None:
+    raws = runtime.generate(smollm, QUESTION, {"max_tokens": 12, "temperature": 1.0, "n": 4})
+    assert len(raws) == 4
+    for raw in raws:
+        assert raw["choices"][0]["message"]["content"]
+        assert 0 < raw["usage"]["completion_tokens"] <= 12
+        assert raw["choices"][0]["finish_reason"] in ("stop", "length")
+    assert len({r["choices"][0]["message"]["content"] for r in raws}) > 1  # seeds differ
+    (first,) = runtime.generate(smollm, QUESTION, {"max_tokens": 1, "temperature": 0})
+    batched = runtime.generate(smollm, QUESTION, {"max_tokens": 1, "temperature": 0, "n": 3})
+    assert [b["choices"][0]["message"]["content"] for b in batched] == [
+        first["choices"][0]["message"]["content"]
+    ] * 3  # the prompt's evaluation is the same: so is the first greedy token
 
 
 @pytest.mark.local_model
@@ -128,3 +153,109 @@ def test_sampling_params_passed_on_and_defaults() -> None:
     assert runtime.sampling({}) == {"max_tokens": runtime.DEFAULT_MAX_TOKENS}
     params = {"max_completion_tokens": 9, "temperature": 0.0, "stop": ["\n"], "tools": [], "n": 2}
     assert runtime.sampling(params) == {"max_tokens": 9, "temperature": 0.0, "stop": ["\n"]}
+
+
+class _Echo:
+    """A stand-in llama: answers with the seed it was given."""
+
+    def __init__(self) -> None:
+        self.calls: list[int | None] = []
+
+    def create_chat_completion(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs["seed"])
+        text = f"seed {kwargs['seed']}"
+        return {
+            "choices": [{"message": {"content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2},
+        }
+
+    def reset(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _Recorder:
+    """A stand-in batch decoder that records each group it is given."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.groups: list[list[int | None]] = []
+        self.fail = fail
+
+    def generate(self, messages: Any, seeds: list[int | None], params: Any) -> list[dict[str, Any]]:
+        self.groups.append(list(seeds))
+        if self.fail:
+            raise ValueError("Requested tokens (5000) exceed context window of 4096")
+        return [{"choices": [{"message": {"content": f"seed {s}"}}], "usage": {}} for s in seeds]
+
+
+def _at_once(loaded: runtime.LoadedModel, requests: list[dict[str, Any]]) -> list[Any]:
+    """``runtime.generate`` of each request, from threads started together."""
+    results: list[Any] = [None] * len(requests)
+    start = threading.Barrier(len(requests))
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            results[i] = [
+                a["choices"][0]["message"]["content"]
+                for a in runtime.generate(loaded, QUESTION, requests[i])
+            ]
+        except ValueError as exc:
+            results[i] = exc
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return results
+
+
+def test_requests_waiting_together_are_decoded_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime, "GATHER_S", 0.3)
+    echo = _Echo()
+    loaded = runtime.LoadedModel(echo)  # type: ignore[arg-type]
+    decoder = _Recorder()
+    monkeypatch.setattr(runtime, "_decoder", lambda _: decoder)
+    requests = [{"seed": 1}, {"seed": 2, "n": 2}, {"seed": 7}]
+    results = _at_once(loaded, requests)
+    assert results == [["seed 1"], ["seed 2", "seed 3"], ["seed 7"]]  # each its own answers
+    assert sorted([*echo.calls, *(s for g in decoder.groups for s in g)]) == [1, 2, 3, 7]
+    assert any(len(g) > 2 for g in decoder.groups)
+    assert loaded.waiting == {}
+    groups = len(decoder.groups)
+    other = _at_once(loaded, [{"seed": 1}, {"seed": 1, "temperature": 0.2}])
+    assert other == [["seed 1"], ["seed 1"]]
+    assert len(decoder.groups) == groups  # other parameters: never one group
+
+
+def test_a_failed_group_fails_every_request_in_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime, "GATHER_S", 0.3)
+    loaded = runtime.LoadedModel(_Echo())  # type: ignore[arg-type]
+    monkeypatch.setattr(runtime, "_decoder", lambda _: _Recorder(fail=True))
+    results = _at_once(loaded, [{"seed": 1}, {"seed": 2}])
+    assert all(isinstance(r, ValueError) and "context window" in str(r) for r in results)
+    assert loaded.waiting == {}
+
+
+def test_without_a_batch_decoder_each_sample_is_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime, "GATHER_S", 0.0)
+    echo = _Echo()
+    loaded = runtime.LoadedModel(echo)  # type: ignore[arg-type]
+    got = runtime.generate(loaded, QUESTION, {"seed": 5, "n": 3})
+    assert [a["choices"][0]["message"]["content"] for a in got] == ["seed 5", "seed 6", "seed 7"]
+    assert echo.calls == [5, 6, 7]
+    assert runtime._decoder(loaded) is None  # not a llama_cpp.Llama
+
+
+def test_batching_switch_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CASCADE_LOCAL_BATCH", raising=False)
+    assert runtime.batching()
+    for value, on in (("0", False), ("off", False), ("1", True), ("TRUE", True)):
+        monkeypatch.setenv("CASCADE_LOCAL_BATCH", value)
+        assert runtime.batching() is on
+    monkeypatch.setenv("CASCADE_LOCAL_BATCH", "sometimes")
+    with pytest.raises(LocalModelError, match="CASCADE_LOCAL_BATCH"):
+        runtime.batching()

@@ -1,20 +1,24 @@
 """Small models on this CPU through llama-cpp-python: loaded once per process, one call at a time.
 
 A llama context is not thread-safe, so each loaded model carries a lock that serializes its
-calls; different models may run at once. Nothing here knows about litellm.
+calls; different models may run at once. Requests for the same prompt that wait together are
+decoded together. Nothing here knows about litellm.
 """
 
 from __future__ import annotations
 
 import atexit
 import importlib
+import json
 import os
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 from cascade.local.assets import INSTALL_HINT, LocalModelError, MissingPackage, model_path
+from cascade.local.batch import BatchDecoder
 
 DEFAULT_N_CTX = 4096
 DEFAULT_MAX_TOKENS = 1024
@@ -39,10 +43,17 @@ class ChatModel(Protocol):
 
 @dataclass(slots=True)
 class LoadedModel:
-    """A loaded llama and the lock that serializes its calls."""
+    """A loaded llama and the lock that serializes its calls; ``batch`` decodes several samples
+    of one request together (made on the first such request; None for a model that is not a
+    ``llama_cpp.Llama``, or with $CASCADE_LOCAL_BATCH=0)."""
 
     llama: ChatModel
     lock: threading.Lock = field(default_factory=threading.Lock)
+    n_threads: int = 1
+    batch: BatchDecoder | None = None
+    batch_tried: bool = False
+    queue_lock: threading.Lock = field(default_factory=threading.Lock)
+    waiting: dict[str, list[_Waiting]] = field(default_factory=dict)
 
 
 _LOADED: dict[tuple[str, int, int], LoadedModel] = {}
@@ -92,7 +103,7 @@ def load(name: str, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None) ->
                 n_threads_batch=n_threads,
                 verbose=False,
             )
-            loaded = _LOADED[key] = LoadedModel(cast(ChatModel, instance))
+            loaded = _LOADED[key] = LoadedModel(cast(ChatModel, instance), n_threads=n_threads)
     return loaded
 
 
@@ -102,6 +113,8 @@ def close_all() -> None:
         while _LOADED:
             _, loaded = _LOADED.popitem()
             with loaded.lock:
+                if loaded.batch is not None:
+                    loaded.batch.close()
                 loaded.llama.close()
 
 
@@ -116,24 +129,91 @@ def sampling(params: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: How long the first of several identical requests waits for the others before decoding:
+#: the engine sends a tier's samples at the same moment, as separate requests.
+GATHER_S = 0.02
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """A request waiting for its answers: one seed per sample."""
+
+    seeds: list[int | None]
+    answers: list[dict[str, Any]] | None = None
+    error: BaseException | None = None
+
+
 def generate(
     loaded: LoadedModel, messages: list[dict[str, str]], params: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """Run the model ``n`` times (seed, seed+1, ... when seeded); the raw llama responses.
 
-    The context starts empty for each request, so that an answer depends on the request alone
-    (a prompt evaluated after an earlier one's prefix can round differently); the ``n`` samples of
-    one request share their prompt's evaluation.
+    Requests for the same prompt and parameters (seeds apart) that wait for the model together
+    are answered together: their samples share the prompt's evaluation and are decoded in one
+    batch (`BatchDecoder`), the same distribution as one call after another in less time. The
+    context starts empty for each such group, so that an answer does not depend on an earlier
+    request (a prompt evaluated after another one's prefix can round differently).
     """
     n = max(1, int(params.get("n") or 1))
     seed = params.get("seed")
     kwargs = sampling(params)
-    answers = []
+    mine = _Waiting([None if seed is None else int(seed) + i for i in range(n)])
+    key = json.dumps([messages, kwargs], sort_keys=True, default=str)
+    with loaded.queue_lock:
+        loaded.waiting.setdefault(key, []).append(mine)
     with loaded.lock:
+        if mine.answers is None and mine.error is None:  # no one has answered it yet
+            time.sleep(GATHER_S)
+            with loaded.queue_lock:
+                group = loaded.waiting.pop(key)
+            _answer_group(loaded, messages, kwargs, group)
+    if mine.error is not None:
+        raise mine.error
+    assert mine.answers is not None
+    return mine.answers
+
+
+def _answer_group(
+    loaded: LoadedModel,
+    messages: list[dict[str, str]],
+    kwargs: Mapping[str, Any],
+    group: list[_Waiting],
+) -> None:
+    """Answer every request of ``group`` (the caller holds the model's lock)."""
+    seeds = [s for waiting in group for s in waiting.seeds]
+    try:
         loaded.llama.reset()
-        for i in range(n):
-            call_seed = None if seed is None else int(seed) + i
-            answers.append(
-                loaded.llama.create_chat_completion(messages=messages, seed=call_seed, **kwargs)
-            )
-    return answers
+        decoder = _decoder(loaded) if len(seeds) > 1 else None
+        answers = None if decoder is None else decoder.generate(messages, seeds, kwargs)
+        if answers is None:
+            answers = [
+                loaded.llama.create_chat_completion(messages=messages, seed=s, **kwargs)
+                for s in seeds
+            ]
+    except BaseException as exc:
+        for waiting in group:
+            waiting.error = exc
+        return
+    for waiting in group:
+        waiting.answers, answers = answers[: len(waiting.seeds)], answers[len(waiting.seeds) :]
+
+
+def batching() -> bool:
+    """Whether samples of one request are decoded together: $CASCADE_LOCAL_BATCH (default 1)."""
+    raw = os.environ.get("CASCADE_LOCAL_BATCH", "1").strip().lower()
+    if raw not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+        message = f"CASCADE_LOCAL_BATCH must be 1 or 0 (or true/false), got {raw!r}"
+        raise LocalModelError(message)
+    return raw in ("1", "true", "yes", "on")
+
+
+def _decoder(loaded: LoadedModel) -> BatchDecoder | None:
+    """The model's batch decoder, made on first use; None where batching does not apply."""
+    if not batching():
+        return None
+    if not loaded.batch_tried:
+        loaded.batch_tried = True
+        if type(loaded.llama).__module__.startswith("llama_cpp"):
+            llama: Any = loaded.llama
+            loaded.batch = BatchDecoder(llama, 2 * llama.n_ctx(), loaded.n_threads)
+    return loaded.batch
