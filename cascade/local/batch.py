@@ -27,6 +27,7 @@ __all__ = ["MAX_SEQUENCES", "BatchDecoder"]
 
 #: Samples decoded together at most; a larger ``n`` is decoded in groups of this size.
 MAX_SEQUENCES = 8
+_SLACK = 4  # cells kept per sample beyond max_tokens
 
 # Parameters of a captured completion that this module cannot reproduce when set.
 _UNSUPPORTED = ("logits_processor", "grammar", "logit_bias", "logprobs", "stream", "suffix")
@@ -130,7 +131,9 @@ class BatchDecoder:
         max_tokens = call.get("max_tokens")
         if max_tokens is None or max_tokens <= 0 or max_tokens + len(prompt) >= limit:
             max_tokens = limit - len(prompt)
-        group = max(1, min(MAX_SEQUENCES, (self.n_ctx - len(prompt)) // max(max_tokens, 1)))
+        # A sample can run a few tokens past max_tokens while it completes a UTF-8 character.
+        room = (self.n_ctx - len(prompt)) // (max_tokens + _SLACK)
+        group = max(1, min(MAX_SEQUENCES, room))
         if len(seeds) < 2 or group < 2:
             return None
         answers: list[dict[str, Any]] = []
