@@ -115,7 +115,7 @@ def _drawing(suite: str) -> str:
     return (
         f"Sampling: in the first {first} records a task's samples ran back to back (llama.cpp "
         "reused the evaluated prompt, so later samples mostly paid generation only); in the "
-        f"later ones {together}."
+        f"later ones {together} (the first of them keeps the samples it had already drawn)."
     )
 
 

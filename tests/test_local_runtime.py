@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
@@ -259,3 +260,27 @@ def test_batching_switch_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CASCADE_LOCAL_BATCH", "sometimes")
     with pytest.raises(LocalModelError, match="CASCADE_LOCAL_BATCH"):
         runtime.batching()
+
+
+def test_a_batch_context_that_cannot_be_made_falls_back_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Llama(_Echo):
+        def n_ctx(self) -> int:
+            return 4096
+
+    Llama.__module__ = "llama_cpp.llama"  # taken for the real class
+
+    def refuse(*args: Any) -> None:
+        raise ValueError("Failed to create llama_context")
+
+    monkeypatch.setattr(runtime, "BatchDecoder", refuse)
+    monkeypatch.setattr(runtime, "GATHER_S", 0.0)
+    echo = Llama()
+    loaded = runtime.LoadedModel(echo)  # type: ignore[arg-type]
+    with pytest.warns(RuntimeWarning, match="one at a time"):
+        got = runtime.generate(loaded, QUESTION, {"seed": 1, "n": 2})
+    assert [a["choices"][0]["message"]["content"] for a in got] == ["seed 1", "seed 2"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # tried once: no second warning
+        assert runtime.generate(loaded, QUESTION, {"seed": 1, "n": 2}) == got

@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
@@ -208,12 +209,20 @@ def batching() -> bool:
 
 
 def _decoder(loaded: LoadedModel) -> BatchDecoder | None:
-    """The model's batch decoder, made on first use; None where batching does not apply."""
+    """The model's batch decoder, made on first use; None where batching does not apply, or
+    when its context cannot be made (then samples run one at a time, with a warning)."""
     if not batching():
         return None
     if not loaded.batch_tried:
         loaded.batch_tried = True
         if type(loaded.llama).__module__.startswith("llama_cpp"):
             llama: Any = loaded.llama
-            loaded.batch = BatchDecoder(llama, 2 * llama.n_ctx(), loaded.n_threads)
+            try:
+                loaded.batch = BatchDecoder(llama, 2 * llama.n_ctx(), loaded.n_threads)
+            except (ValueError, RuntimeError, OSError, MemoryError) as exc:
+                warnings.warn(
+                    f"cascade.local: samples run one at a time, the batch context failed: {exc}",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
     return loaded.batch
