@@ -14,18 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import litellm
+from litellm.exceptions import ServiceUnavailableError
+from litellm.llms.custom_llm import CustomLLM
 
 import cascade
 
 
-class FakeModels(litellm.CustomLLM):
+class FakeModels(CustomLLM):
     """``cheap`` and ``top`` answer; ``flaky`` always fails with a 503."""
 
     async def acompletion(
         self, model: str, messages: list[Any], *args: Any, **kwargs: Any
     ) -> litellm.ModelResponse:
         if model == "flaky":
-            raise litellm.ServiceUnavailableError("overloaded", llm_provider="myfake", model=model)
+            raise ServiceUnavailableError("overloaded", llm_provider="myfake", model=model)
         question = messages[-1]["content"]
         return litellm.ModelResponse(
             choices=[{"message": {"role": "assistant", "content": f"[{model}] re: {question}"}}],
@@ -71,7 +73,7 @@ def main() -> int:
         *[p for p in litellm.custom_provider_map if p["provider"] != "myfake"],
         {"provider": "myfake", "custom_handler": FakeModels()},
     ]
-    litellm.utils.custom_llm_setup()
+    litellm.utils.custom_llm_setup()  # type: ignore[no-untyped-call]
     with tempfile.TemporaryDirectory() as tmp:
         policy = cascade.policy_from_toml(POLICY, source="demo policy")
         trace_file = Path(tmp) / "trace.jsonl"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import litellm
+from litellm.llms.custom_llm import CustomLLM
 
 import cascade
 from cascade import Cascade, LiteLLMProvider, Policy, Tier
@@ -27,7 +28,7 @@ HAIKU = "anthropic/claude-haiku-5-5"
 MSG = "Say hi."
 
 
-class _Sleepy(litellm.CustomLLM):
+class _Sleepy(CustomLLM):
     """A litellm custom provider answering after a fixed delay (model name = delay in ms)."""
 
     async def acompletion(
@@ -45,7 +46,7 @@ def _register() -> None:
         *[p for p in litellm.custom_provider_map if p["provider"] != "sleepy"],
         {"provider": "sleepy", "custom_handler": _Sleepy()},
     ]
-    litellm.utils.custom_llm_setup()
+    litellm.utils.custom_llm_setup()  # type: ignore[no-untyped-call]
 
 
 def _policy(model: str, samples: int = 1) -> Policy:

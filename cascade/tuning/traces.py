@@ -125,15 +125,21 @@ def _events(path: Path) -> Iterator[dict[str, Any]]:
                 yield e
 
 
+_Ladder = tuple[str, tuple[tuple[int, str], ...]]  # a policy's name and its (tier, model) pairs
+
+
 def most_explored(runs: dict[str, Run], half: int | None = None) -> str:
     """The policy of the most common (policy, ladder) pair among the explored requests of
     ``half`` in ``runs``: the one `from_traces` reads when given no policy."""
-    return _explored_ladders(runs, half)[1].most_common(1)[0][0][0]
+    return _commonest(_explored_ladders(runs, half)[1])[0]
 
 
-def _explored_ladders(
-    runs: dict[str, Run], half: int | None
-) -> tuple[list[Run], Counter[tuple[str, tuple[tuple[int, str], ...]]]]:
+def _commonest(ladders: Counter[_Ladder]) -> _Ladder:
+    """The most common (policy, ladder) pair; ties go to the first seen."""
+    return ladders.most_common(1)[0][0]
+
+
+def _explored_ladders(runs: dict[str, Run], half: int | None) -> tuple[list[Run], Counter[_Ladder]]:
     """The explored requests of ``half``, and how many there are per (policy, ladder)."""
     kept = [r for rid, r in runs.items() if _in_half(rid, half)]
     explored = [r for r in kept if r.explored]
@@ -161,7 +167,7 @@ def from_traces(
     given, are ``read_runs(files)`` already read."""
     explored, ladders = _explored_ladders(read_runs(files) if runs is None else runs, half)
     if policy is None:
-        name, ladder = ladders.most_common(1)[0][0]
+        name, ladder = _commonest(ladders)
         mine = [r for r in explored if (r.policy, r.ladder) == (name, ladder)]
     else:
         name = policy.name
