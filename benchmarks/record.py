@@ -97,8 +97,9 @@ def machine() -> str:
     return f"{cores} CPU cores ({cpu}), {llama}, {threads} threads per model"
 
 
-#: Records (in file order) whose samples were drawn one call after another, before
-#: cascade.local decoded the samples of one request together.
+#: How many tasks, first in run order (`run_order`: ascending sha256 of the task id), had their
+#: samples drawn one call after another, before cascade.local decoded the samples of one request
+#: together. Run order, not file order: a complete recording is rewritten in the suite's order.
 DRAWN_ONE_BY_ONE = {"humaneval": 47, "json": 46, "math": 42}
 
 
@@ -113,9 +114,10 @@ def _drawing(suite: str) -> str:
     if not first:
         return f"Sampling: {together}."
     return (
-        f"Sampling: in the first {first} records a task's samples ran back to back (llama.cpp "
-        "reused the evaluated prompt, so later samples mostly paid generation only); in the "
-        f"later ones {together} (the first of them keeps the samples it had already drawn)."
+        f"Sampling: in the first {first} tasks in the order they were run (ascending sha256 of "
+        "the task id) a task's samples ran back to back (llama.cpp reused the evaluated prompt, "
+        f"so later samples mostly paid generation only); in the later ones {together} (task "
+        f"{first + 1} in that order keeps the samples it had already drawn)."
     )
 
 
@@ -169,11 +171,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _warm_up(provider: Provider, models: Sequence[ModelSpec]) -> None:
-    """Load every model (a one-token call) before any call is timed."""
+    """Load every model before any call is timed, and its batch context too: two one-token
+    samples of one request, sent at once as the recorder sends a task's samples."""
     for model in models:
         print(f"record: loading {model.name} ...", file=sys.stderr, flush=True)
         hello = ({"role": "user", "content": "Hello"},)
-        await provider.complete(CallRequest(model.name, hello, max_tokens=1, temperature=0.0))
+        await asyncio.gather(
+            *(
+                provider.complete(
+                    CallRequest(model.name, hello, max_tokens=1, temperature=0.0, sample=i)
+                )
+                for i in range(min(2, model.samples))
+            )
+        )
 
 
 async def _run(args: argparse.Namespace, provider: Provider | None) -> list[Path]:

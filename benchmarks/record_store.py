@@ -111,17 +111,17 @@ class Store:
         if not self.records_path.exists():
             self.records_path.touch()
             return []
-        raw = self.records_path.read_text("utf-8")
-        lines = raw.split("\n")
-        tail = lines.pop()
+        raw = self.records_path.read_bytes()
+        lines = raw.split(b"\n")
+        tail = lines.pop()  # what follows the last newline: a line cut short, or nothing
         if tail.strip():
             try:
-                json.loads(tail)
+                json.loads(tail.decode("utf-8"))  # a kill may cut a character in two
                 lines.append(tail)
             except ValueError:
                 pass
-        kept = [line for line in lines if line.strip()]
-        if "".join(line + "\n" for line in kept) != raw:
+        kept = [line.decode("utf-8") for line in lines if line.strip()]
+        if "".join(line + "\n" for line in kept).encode("utf-8") != raw:
             _replace(self.records_path, "".join(line + "\n" for line in kept))
         return kept
 

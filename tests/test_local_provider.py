@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,8 @@ import litellm
 import pytest
 from litellm.exceptions import BadRequestError, Timeout
 
-from cascade.local import LADDER, provider, register
-from tests.test_local_runtime import serve_smollm
+from cascade.local import LADDER, provider, register, runtime
+from tests.test_local_runtime import _Echo, serve_smollm
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = [{"role": "user", "content": "What is 17*23? Answer with the number."}]
@@ -115,6 +116,25 @@ async def test_timeout_raises_and_the_model_recovers(smol: str) -> None:
         await litellm.acompletion(model=smol, messages=story, max_tokens=200, timeout=0.05)
     resp = await litellm.acompletion(model=smol, messages=QUESTION, max_tokens=4, temperature=0)
     assert resp.choices[0].message.content
+
+
+async def test_a_request_that_times_out_in_the_queue_is_never_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    echo = _Echo()
+    loaded = runtime.LoadedModel(echo)  # type: ignore[arg-type]
+    monkeypatch.setattr(provider, "load", lambda *args: loaded)
+    register()
+    with loaded.lock:  # the model is busy with another request for longer than the timeout
+        with pytest.raises(Timeout, match="did not answer within"):
+            await litellm.acompletion(model=SMOL, messages=QUESTION, max_tokens=4, timeout=0.2)
+        assert len(loaded.waiting) == 1  # still queued: its worker thread waits for the model
+    deadline = time.monotonic() + 5
+    while loaded.waiting and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    with loaded.lock:  # the queued request's turn has come and gone
+        assert loaded.waiting == {}
+        assert echo.calls == []  # dropped, not decoded for nobody (a retry would queue again)
 
 
 @pytest.mark.local_model

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from importlib import metadata
@@ -284,3 +285,102 @@ def test_a_batch_context_that_cannot_be_made_falls_back_with_a_warning(
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # tried once: no second warning
         assert runtime.generate(loaded, QUESTION, {"seed": 1, "n": 2}) == got
+
+
+class _Slow(_Echo):
+    """A stand-in llama that takes a second over the prompt "slow"."""
+
+    def create_chat_completion(self, **kwargs: Any) -> dict[str, Any]:
+        if kwargs["messages"][0]["content"] == "slow":
+            time.sleep(1.0)
+        return super().create_chat_completion(**kwargs)
+
+
+def _start(
+    loaded: runtime.LoadedModel,
+    messages: list[dict[str, str]],
+    params: dict[str, Any],
+    out: dict[str, Any],
+    name: str,
+    cancelled: threading.Event | None = None,
+) -> threading.Thread:
+    """``runtime.generate`` in a thread; its texts (or error) and finish time go into ``out``."""
+
+    def run() -> None:
+        try:
+            got = runtime.generate(loaded, messages, params, cancelled)
+            out[name] = [a["choices"][0]["message"]["content"] for a in got]
+        except runtime.Cancelled as exc:
+            out[name] = exc
+        out[f"{name} at"] = time.monotonic()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    return worker
+
+
+def _until(check: Any) -> None:
+    """Wait (at most 5 s) until ``check()`` is true."""
+    deadline = time.monotonic() + 5
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_an_answered_request_does_not_wait_for_the_model_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runtime, "GATHER_S", 0.3)
+    loaded = runtime.LoadedModel(_Slow())  # type: ignore[arg-type]
+    out: dict[str, Any] = {}
+    first = _start(loaded, QUESTION, {"seed": 1}, out, "first")
+    _until(lambda: len(loaded.waiting) == 1)
+    slow = _start(loaded, [{"role": "user", "content": "slow"}], {}, out, "slow")
+    _until(lambda: len(loaded.waiting) == 2)  # queued for the model, behind the first
+    second = _start(loaded, QUESTION, {"seed": 2}, out, "second")  # joins the first's group
+    for worker in (first, second, slow):
+        worker.join()
+    assert out["first"] == ["seed 1"] and out["second"] == ["seed 2"]
+    assert out["second at"] < out["slow at"]  # answered by the first; never queued behind slow
+
+
+def test_a_request_given_up_before_its_turn_is_not_decoded() -> None:
+    echo = _Echo()
+    loaded = runtime.LoadedModel(echo)  # type: ignore[arg-type]
+    out: dict[str, Any] = {}
+    gave_up = threading.Event()
+    with loaded.lock:  # the model is busy
+        wanted = _start(loaded, QUESTION, {"seed": 1}, out, "wanted")
+        _until(lambda: len(loaded.waiting) == 1)
+        dropped = _start(loaded, QUESTION, {"seed": 2}, out, "dropped", gave_up)
+        _until(lambda: len(loaded.waiting[next(iter(loaded.waiting))]) == 2)
+        gave_up.set()
+    wanted.join()
+    dropped.join()
+    assert out["wanted"] == ["seed 1"]
+    assert isinstance(out["dropped"], runtime.Cancelled)
+    assert echo.calls == [1]
+    alone = threading.Event()
+    alone.set()
+    with pytest.raises(runtime.Cancelled, match="stopped waiting"):
+        runtime.generate(loaded, QUESTION, {"seed": 3}, alone)
+    assert echo.calls == [1] and loaded.waiting == {}
+
+
+def test_the_gathering_waits_while_requests_keep_arriving(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime, "GATHER_S", 0.4)
+    monkeypatch.setattr(runtime, "GATHER_MAX_S", 5.0)
+    loaded = runtime.LoadedModel(_Echo())  # type: ignore[arg-type]
+    decoder = _Recorder()
+    monkeypatch.setattr(runtime, "_decoder", lambda _: decoder)
+    out: dict[str, Any] = {}
+    workers = [_start(loaded, QUESTION, {"seed": 1}, out, "1")]
+    _until(lambda: len(loaded.waiting) == 1)
+    time.sleep(0.2)
+    workers.append(_start(loaded, QUESTION, {"seed": 2}, out, "2"))  # in the first 0.4 s
+    time.sleep(0.3)
+    workers.append(_start(loaded, QUESTION, {"seed": 3}, out, "3"))  # after it, in the second
+    for worker in workers:
+        worker.join()
+    assert decoder.groups == [[1, 2, 3]]
+    assert [out["1"], out["2"], out["3"]] == [["seed 1"], ["seed 2"], ["seed 3"]]

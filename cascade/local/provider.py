@@ -88,11 +88,13 @@ class LocalLLM(CustomLLM):
         name, messages, params = _request(kwargs)
         timeout = kwargs.get("timeout")
         limit = float(timeout) if isinstance(timeout, int | float) and timeout > 0 else None
+        gave_up = threading.Event()
         try:
             loaded = await asyncio.to_thread(load, name, self.n_ctx, self.n_threads)
-            work = asyncio.to_thread(generate, loaded, messages, params)
+            work = asyncio.to_thread(generate, loaded, messages, params, gave_up)
             answers = await asyncio.wait_for(work, limit)
         except TimeoutError as exc:
+            gave_up.set()  # not decoded yet: it is dropped, so that a retry does not queue twice
             raise Timeout(
                 message=f"local/{name} did not answer within {limit} s",
                 model=name,
@@ -100,6 +102,9 @@ class LocalLLM(CustomLLM):
             ) from exc
         except (LocalModelError, ValueError) as exc:
             raise bad_request(str(exc)) from exc
+        except asyncio.CancelledError:
+            gave_up.set()
+            raise
         return fill(_response(kwargs), name, answers)
 
     def streaming(self, *args: Any, **kwargs: Any) -> Iterator[GenericStreamingChunk]:

@@ -92,6 +92,9 @@ def load(name: str, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None) ->
     """The loaded model called ``name`` (assembled and loaded on first use, then reused)."""
     n_threads = n_threads or threads()
     key = (name, n_ctx, n_threads)
+    loaded = _LOADED.get(key)
+    if loaded is not None:  # loaded already: no wait behind another model's first load
+        return loaded
     with _LOAD_LOCK:
         loaded = _LOADED.get(key)
         if loaded is None:
@@ -130,48 +133,84 @@ def sampling(params: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-#: How long the first of several identical requests waits for the others before decoding:
-#: the engine sends a tier's samples at the same moment, as separate requests.
+#: How long the first of several identical requests waits for the others before decoding, and
+#: waits again after each one that arrives (at most `GATHER_MAX_S` in all): the engine sends a
+#: tier's samples at the same moment, as separate requests, but each passes through litellm and a
+#: worker thread before it gets here.
 GATHER_S = 0.02
+GATHER_MAX_S = 0.2
+
+
+class Cancelled(LocalModelError):
+    """The caller stopped waiting (a timeout, a cancelled task) before the request was decoded."""
 
 
 @dataclass(slots=True)
 class _Waiting:
-    """A request waiting for its answers: one seed per sample."""
+    """A request waiting for its answers: one seed per sample. ``cancelled`` is set by a caller
+    that no longer waits; ``done`` once ``answers`` or ``error`` is set."""
 
     seeds: list[int | None]
+    cancelled: threading.Event
     answers: list[dict[str, Any]] | None = None
     error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 def generate(
-    loaded: LoadedModel, messages: list[dict[str, str]], params: Mapping[str, Any]
+    loaded: LoadedModel,
+    messages: list[dict[str, str]],
+    params: Mapping[str, Any],
+    cancelled: threading.Event | None = None,
 ) -> list[dict[str, Any]]:
     """Run the model ``n`` times (seed, seed+1, ... when seeded); the raw llama responses.
 
     Requests for the same prompt and parameters (seeds apart) that wait for the model together
     are answered together: their samples share the prompt's evaluation and are decoded in one
     batch (`BatchDecoder`), the same distribution as one call after another in less time. The
-    context starts empty for each such group, so that an answer does not depend on an earlier
-    request (a prompt evaluated after another one's prefix can round differently).
+    first of them (the group's leader) takes the model's lock and decodes for all; the others
+    wait for their answers only, never for the lock. The context starts empty for each group, so
+    that an answer does not depend on an earlier request (a prompt evaluated after another one's
+    prefix can round differently). Setting ``cancelled`` (the caller gave up) drops the request
+    from its group if it has not been decoded yet; it then raises `Cancelled`.
     """
     n = max(1, int(params.get("n") or 1))
     seed = params.get("seed")
     kwargs = sampling(params)
-    mine = _Waiting([None if seed is None else int(seed) + i for i in range(n)])
+    mine = _Waiting(
+        [None if seed is None else int(seed) + i for i in range(n)],
+        cancelled if cancelled is not None else threading.Event(),
+    )
     key = json.dumps([messages, kwargs], sort_keys=True, default=str)
     with loaded.queue_lock:
+        group = loaded.waiting.get(key)
+        leader = group is None
         loaded.waiting.setdefault(key, []).append(mine)
-    with loaded.lock:
-        if mine.answers is None and mine.error is None:  # no one has answered it yet
-            time.sleep(GATHER_S)
+    if leader:
+        with loaded.lock:
+            _gather(loaded, key)
             with loaded.queue_lock:
                 group = loaded.waiting.pop(key)
             _answer_group(loaded, messages, kwargs, group)
+    mine.done.wait()
     if mine.error is not None:
         raise mine.error
     assert mine.answers is not None
     return mine.answers
+
+
+def _gather(loaded: LoadedModel, key: str) -> None:
+    """Let the requests of ``key`` arrive: wait `GATHER_S`, again while more keep arriving."""
+    end = time.monotonic() + max(GATHER_MAX_S, GATHER_S)
+    seen = 0
+    while True:
+        with loaded.queue_lock:
+            now = len(loaded.waiting[key])
+        left = end - time.monotonic()
+        if now == seen or left <= 0:
+            return
+        seen = now
+        time.sleep(min(GATHER_S, left))
 
 
 def _answer_group(
@@ -180,23 +219,42 @@ def _answer_group(
     kwargs: Mapping[str, Any],
     group: list[_Waiting],
 ) -> None:
-    """Answer every request of ``group`` (the caller holds the model's lock)."""
-    seeds = [s for waiting in group for s in waiting.seeds]
+    """Answer every request of ``group`` that is still wanted (the caller holds the model's
+    lock), then mark all of them done: each gets its answers or an error."""
     try:
+        live = [w for w in group if not _dropped(w)]
+        seeds = [s for waiting in live for s in waiting.seeds]
+        if not seeds:
+            return
         loaded.llama.reset()
         decoder = _decoder(loaded) if len(seeds) > 1 else None
         answers = None if decoder is None else decoder.generate(messages, seeds, kwargs)
-        if answers is None:
-            answers = [
-                loaded.llama.create_chat_completion(messages=messages, seed=s, **kwargs)
-                for s in seeds
-            ]
+        if answers is not None:
+            for waiting in live:
+                size = len(waiting.seeds)
+                waiting.answers, answers = answers[:size], answers[size:]
+            return
+        for waiting in live:  # one call after another: a request cancelled meanwhile is skipped
+            if not _dropped(waiting):
+                waiting.answers = [
+                    loaded.llama.create_chat_completion(messages=messages, seed=s, **kwargs)
+                    for s in waiting.seeds
+                ]
     except BaseException as exc:
         for waiting in group:
-            waiting.error = exc
-        return
-    for waiting in group:
-        waiting.answers, answers = answers[: len(waiting.seeds)], answers[len(waiting.seeds) :]
+            if waiting.answers is None and waiting.error is None:
+                waiting.error = exc
+    finally:
+        for waiting in group:
+            waiting.done.set()
+
+
+def _dropped(waiting: _Waiting) -> bool:
+    """Whether the request's caller gave up on it (then its error says so)."""
+    if waiting.cancelled.is_set():
+        waiting.error = Cancelled("the caller stopped waiting before the request was decoded")
+        return True
+    return False
 
 
 def batching() -> bool:
@@ -219,7 +277,7 @@ def _decoder(loaded: LoadedModel) -> BatchDecoder | None:
             llama: Any = loaded.llama
             try:
                 loaded.batch = BatchDecoder(llama, 2 * llama.n_ctx(), loaded.n_threads)
-            except (ValueError, RuntimeError, OSError, MemoryError) as exc:
+            except Exception as exc:  # whatever the failure, samples run one at a time
                 warnings.warn(
                     f"cascade.local: samples run one at a time, the batch context failed: {exc}",
                     RuntimeWarning,

@@ -167,6 +167,19 @@ async def test_a_torn_last_line_is_dropped_and_the_count_repaired(tmp_path: Path
     assert open_recording(manifest).manifest.records == 2
 
 
+async def test_a_last_line_cut_inside_a_character_is_dropped_too(tmp_path: Path) -> None:
+    [manifest] = await run(tmp_path, Model(), limit=2)
+    records = tmp_path / "local-toy.jsonl"
+    whole = records.read_bytes()
+    line = json.dumps({"id": "toy/5", "text": "x \u2264 \u03c0"}, ensure_ascii=False).encode()
+    records.write_bytes(whole + line[: line.index("\u03c0".encode()) + 1])  # half of pi
+    settings = json.loads(manifest.read_text("utf-8"))["settings"]
+    store = Store(tmp_path, toy_suite(), toy_tasks(), MODELS, settings, "n")
+    assert len(store.open()) == 2
+    assert records.read_bytes() == whole
+    assert open_recording(manifest).manifest.records == 2
+
+
 async def test_other_settings_or_changed_tasks_are_refused(tmp_path: Path) -> None:
     await run(tmp_path, Model(), limit=2)
     fewer = (MODELS[0],)
