@@ -1,13 +1,14 @@
 """Record the local ladder's answers to the project's suites (format ``cascade-recordings/1``).
 
     python -m benchmarks.record --suite humaneval|json|math|all [--models ...]
-        [--samples 5,5,3] [--limit N] [--out benchmarks/recordings] [--finalize]
+        [--samples 5,5,3] [--limit N] [--out benchmarks/recordings] [--finalize] [--regrade]
 
 Runs the local models (cheapest first) for real on every task: 5 samples each for the two
 cheaper models and 3 for the top one by default, at temperature 0.7 with seed i for sample i.
 Writes ``local-<suite>.manifest.json`` and ``local-<suite>.jsonl`` into ``--out``, one complete
 record at a time, so that an interrupted run resumes where it stopped (see `record_run` and
-`record_store`); progress and an ETA go to stderr.
+`record_store`); progress and an ETA go to stderr. ``--regrade`` grades what is recorded again
+(after a grader or a reference is fixed) without running any model for it.
 """
 
 from __future__ import annotations
@@ -167,6 +168,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--finalize", action="store_true", help="sort and check what is recorded; run no model"
     )
+    parser.add_argument(
+        "--regrade",
+        action="store_true",
+        help="grade every recorded sample again with the current grader and references; with "
+        "--finalize no model runs, else recording goes on after it",
+    )
     return parser
 
 
@@ -215,6 +222,7 @@ async def _run(args: argparse.Namespace, provider: Provider | None) -> list[Path
             temperature=args.temperature,
             timeout_s=args.timeout,
             finalize_only=args.finalize,
+            regrade=args.regrade,
         )
     finally:
         if cache is not None:

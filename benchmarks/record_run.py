@@ -186,12 +186,15 @@ async def record(
     timeout_s: float = 900.0,
     stream: TextIO | None = None,
     finalize_only: bool = False,
+    regrade: bool = False,
 ) -> list[Path]:
     """Record ``models`` on every task of ``suites`` (the first ``limit`` of each, if given).
 
     Resumes from what ``out_dir`` already holds; finalizes (sorts and checks) each recording
-    once complete, or every one when ``finalize_only`` (which runs no model). Returns the
-    manifests' paths.
+    once complete, or every one when ``finalize_only`` (which runs no model). ``regrade`` first
+    grades every recorded sample again with the suite's grader as it is now, and takes the
+    tasks' references as they are now (a grader or a reference fixed: no model runs again; the
+    tasks' prompts must not have changed). Returns the manifests' paths.
     """
     lock = _lock(out_dir)
     try:
@@ -209,6 +212,15 @@ async def record(
             totals[suite.name] = len(planned)
             done[suite.name] = len(planned) - len(queues[-1])
         progress = Progress(totals, done, stream or sys.stderr)
+        if regrade:
+            for suite, store in zip(suites, stores, strict=True):
+                by_id = {task.id: task for task in suite.tasks()}
+                changed = await asyncio.to_thread(store.regrade, by_id, suite.grade)
+                progress.say(
+                    f"regraded {store.name}: {changed.samples} samples of "
+                    f"{len(store.done)} records; {changed.now_right} now right, "
+                    f"{changed.now_wrong} now wrong"
+                )
         if not finalize_only:
             progress.say(f"{sum(done.values())} of {sum(totals.values())} tasks already recorded")
             for job in _interleave(queues):

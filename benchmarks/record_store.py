@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.suites import Suite, Task
+from benchmarks.suites import Graded, Suite, Task
 from cascade.recordings import FORMAT, open_recording
 
-__all__ = ["ModelSpec", "RecordError", "Store"]
+__all__ = ["ModelSpec", "RecordError", "Regraded", "Store"]
 
 
 class RecordError(RuntimeError):
@@ -43,6 +43,21 @@ class ModelSpec:
         return (tokens_in or 0) * self.input_cost_per_token + (
             tokens_out or 0
         ) * self.output_cost_per_token
+
+
+@dataclass(slots=True)
+class Regraded:
+    """What a regrade changed: samples graded again, and verdicts that flipped each way."""
+
+    samples: int = 0
+    now_right: int = 0
+    now_wrong: int = 0
+
+    def count(self, before: bool, after: bool) -> None:
+        """Count one sample graded ``before`` and now ``after``."""
+        self.samples += 1
+        self.now_right += after and not before
+        self.now_wrong += before and not after
 
 
 class Store:
@@ -98,6 +113,31 @@ class Store:
             os.fsync(out.fileno())
         self.done[str(record["id"])] = line
         self._write_manifest()
+
+    def regrade(self, tasks: Mapping[str, Task], grade: Callable[[Task, str], Graded]) -> Regraded:
+        """Grade every recorded sample again from its text with ``grade`` and take each task's
+        reference as ``tasks`` now has it (the order of the records and everything a model
+        gave are kept); one atomic rewrite. How many samples changed verdict, each way."""
+        counts = Regraded()
+        lines: dict[str, str] = {}
+        for rid, line in self.done.items():
+            record = json.loads(line)
+            task = tasks[rid]
+            samples: dict[str, list[dict[str, Any]]] = {}
+            for model, drawn in record["samples"].items():
+                samples[model] = []
+                for sample in drawn:
+                    graded = grade(task, sample["text"])
+                    counts.count(bool(sample["correct"]), graded.correct)
+                    samples[model].append(
+                        {**sample, "answer": graded.answer, "correct": graded.correct}
+                    )
+            new = {**record, **task.as_json(), "samples": samples}
+            lines[rid] = json.dumps(new, ensure_ascii=False, separators=(",", ":"))
+        self.done = lines
+        _replace(self.records_path, "".join(line + "\n" for line in self.done.values()))
+        self._write_manifest()
+        return counts
 
     def finalize(self) -> Path:
         """Rewrite the records in the suite's task order and check the pair with the reader."""

@@ -80,6 +80,7 @@ def build(index: int) -> Task:
             "fields": len(draft.expected),
             "nulls": draft.nulls,
             "distractors": len(draft.distractors) + (level >= 1),
+            **({"accepted": draft.accepted} if draft.accepted else {}),
         },
         public={"schema": draft.schema},
     )
@@ -96,12 +97,28 @@ def expected_key(task: Task) -> str:
 
 
 def grade(task: Task, text: str) -> Graded:
-    """The answer's canonical JSON (None when it has none) and whether it equals the expected."""
+    """The answer's canonical JSON (None when it has none) and whether it equals the expected
+    object, where a field may also hold one of the values ``reference["accepted"]`` lists."""
     found = extract_json(text)
     if found is None:
         return Graded(None, False)
     answer = json_key(found.value)
-    return Graded(answer, answer == expected_key(task))
+    if answer == expected_key(task):
+        return Graded(answer, True)
+    accepted = task.reference.get("accepted") or {}
+    value = found.value
+    if not accepted or not isinstance(value, dict):
+        return Graded(answer, False)
+    expected = task.reference["object"]
+    read = {
+        k: expected[k] if k in accepted and _same(v, accepted[k]) else v for k, v in value.items()
+    }
+    return Graded(answer, json_key(read) == expected_key(task))
+
+
+def _same(value: Any, choices: Any) -> bool:
+    """Whether ``value`` is one of ``choices`` (compared as canonical JSON)."""
+    return any(json_key(value) == json_key(choice) for choice in choices)
 
 
 SUITE = Suite(
@@ -116,6 +133,8 @@ SUITE = Suite(
         "json: answer = the canonical JSON (json_key: sorted keys, integral floats as ints) of "
         "the first JSON value extract_json finds (a ```json fence, the whole reply, or the "
         "first balanced {...}); correct = it equals the expected object exactly (numbers "
-        "compared by value); no JSON found = wrong"
+        "compared by value), where a field listed in reference.accepted may also hold one of "
+        "the values listed there (a name the text puts 'the' before, with or without it); no "
+        "JSON found = wrong"
     ),
 )

@@ -130,7 +130,13 @@ def team(rng: random.Random, level: int) -> Draft:
     items = {"name": string(), "role": string()}
     if level >= 1:
         items["age"] = integer()
-    d.add("team", string(), name, f"Here is the current line-up of the {name}.")
+    d.add(
+        "team",
+        string(),
+        name,
+        f"Here is the current line-up of the {name}.",
+        also=[name.removesuffix(" team")],  # "the Ember team": the team's name is Ember
+    )
     d.add("members", array(obj(items)), members)
     d.facts.extend(sentences)
     if level >= 2:

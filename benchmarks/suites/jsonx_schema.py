@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.suites.words import number_words
 
-__all__ = ["Draft", "array", "boolean", "integer", "nullable", "number", "obj", "say", "string"]
+__all__ = [
+    "Draft",
+    "array",
+    "boolean",
+    "integer",
+    "nullable",
+    "number",
+    "obj",
+    "say",
+    "string",
+    "without_article",
+]
 
 Schema = dict[str, Any]
 
@@ -52,6 +64,13 @@ def obj(properties: dict[str, Schema]) -> Schema:
     }
 
 
+def without_article(name: str) -> list[str]:
+    """``name`` without a leading "the"/"The", when it has one: the other reading of a name that
+    a sentence puts "the" before ("at the Old Library", "the Ember team")."""
+    head, _, rest = name.partition(" ")
+    return [rest] if head.lower() == "the" and rest else []
+
+
 def say(n: int, words: bool) -> str:
     """``n`` in digits, or in words when ``words`` (a difficulty knob)."""
     return number_words(n) if words else str(n)
@@ -68,11 +87,23 @@ class Draft:
     facts: list[str] = field(default_factory=list)
     distractors: list[str] = field(default_factory=list)
     nulls: int = 0
+    accepted: dict[str, list[Any]] = field(default_factory=dict)
 
-    def add(self, name: str, schema: Schema, value: Any, fact: str | None = None) -> None:
-        """Declare a field with its expected value, and the sentence that states it."""
+    def add(
+        self,
+        name: str,
+        schema: Schema,
+        value: Any,
+        fact: str | None = None,
+        also: Sequence[Any] = (),
+    ) -> None:
+        """Declare a field with its expected value, and the sentence that states it. ``also``:
+        other values that read the text as well (a name with or without the article the
+        sentence puts before it), graded as right."""
         self.properties[name] = schema
         self.expected[name] = value
+        if also:
+            self.accepted[name] = list(also)
         if fact:
             self.facts.append(fact)
 

@@ -16,6 +16,7 @@ from benchmarks.suites.jsonx_schema import (
     obj,
     say,
     string,
+    without_article,
 )
 from benchmarks.suites.words import CITIES, person, pick_date
 
@@ -140,7 +141,13 @@ def event(rng: random.Random, level: int) -> Draft:
         f"{hour:02d}:{minute:02d}",
         f"starting at {_clock(hour, minute, level)},",
     )
-    d.add("location", string("venue, city"), f"{venue}, {city.name}", f"at {venue}, {city.name}.")
+    d.add(
+        "location",
+        string("venue, city"),
+        f"{venue}, {city.name}",
+        f"at {venue}, {city.name}.",
+        also=[f"{bare}, {city.name}" for bare in without_article(venue)],
+    )
     d.facts[-3:] = [" ".join(d.facts[-3:])]
     d.add("capacity", integer(), capacity, f"There is room for {say(capacity, level >= 2)} people.")
     if level >= 1:
@@ -209,7 +216,7 @@ def book(rng: random.Random, level: int) -> Draft:
     title = f"The {rng.choice(TITLE_WORDS)} {rng.choice(TITLE_NOUNS)}"
     author, year = " ".join(person(rng)), rng.randint(1950, 2024)
     pages = rng.randint(120, 780)
-    d.add("title", string(), title, f"{title} was written by {author}")
+    d.add("title", string(), title, f"{title} was written by {author}", also=without_article(title))
     d.add("author", string(), author)
     d.add("year", integer(), year, f"and first published in {year}.")
     d.facts[-2:] = [" ".join(d.facts[-2:])]

@@ -180,6 +180,42 @@ async def test_a_last_line_cut_inside_a_character_is_dropped_too(tmp_path: Path)
     assert open_recording(manifest).manifest.records == 2
 
 
+async def test_a_regrade_grades_the_recorded_texts_again_and_runs_no_model(
+    tmp_path: Path,
+) -> None:
+    [manifest] = await run(tmp_path, Model(), limit=3)
+    before = lines(tmp_path / "local-toy.jsonl")
+
+    def lenient(task: Task, text: str) -> Graded:  # a fixed grader: "0" counts as well
+        graded = toy_grade(task, text)
+        return Graded(graded.answer, graded.correct or graded.answer == "0")
+
+    base = toy_suite()
+    fixed = Suite(base.name, base.task_kind, base.max_tokens, base.tasks, lenient, "b", "MIT", "g")
+    model = Model(fail_after=0)  # any model call fails the test
+    await record(
+        [fixed],
+        MODELS,
+        provider=FunctionProvider(model),
+        out_dir=tmp_path,
+        notes=lambda s: "n",
+        limit=3,
+        regrade=True,
+        stream=(out := io.StringIO()),
+    )
+    after = lines(tmp_path / "local-toy.jsonl")
+    assert [r["id"] for r in after] == [r["id"] for r in before] and not model.calls
+    flips = 0
+    for old, new in zip(before, after, strict=True):
+        for name, samples in new["samples"].items():
+            for was, now in zip(old["samples"][name], samples, strict=True):
+                assert now["correct"] and {**now, "correct": was["correct"]} == was
+                flips += not was["correct"]
+    assert flips > 0
+    assert f"{flips} now right, 0 now wrong" in out.getvalue()
+    assert open_recording(manifest).manifest.records == 3
+
+
 async def test_other_settings_or_changed_tasks_are_refused(tmp_path: Path) -> None:
     await run(tmp_path, Model(), limit=2)
     fewer = (MODELS[0],)

@@ -84,6 +84,29 @@ def test_json_grading_compares_values_exactly() -> None:
     assert jsonx.grade(task, "I cannot help with that.").answer is None
 
 
+def test_json_grading_takes_a_name_with_or_without_the_article_the_text_gives_it() -> None:
+    tasks = jsonx.tasks()
+    events = [t for t in tasks if t.reference["object"].get("location", "").startswith("the ")]
+    teams = [t for t in tasks if t.reference["template"] == "team"]
+    assert events and teams and all("accepted" in t.reference for t in events + teams)
+    event, team = events[0], teams[0]
+    location = event.reference["object"]["location"]
+    assert location.removeprefix("the ") in event.prompt  # the text: "at the Old Library, ..."
+    bare = dict(event.reference["object"], location=location.removeprefix("the "))
+    graded = jsonx.grade(event, json.dumps(bare))
+    assert graded.correct and graded.answer != event.reference["answer"]  # the answer as given
+    other = dict(bare, location="the " + location)  # "the the ...": neither reading
+    assert not jsonx.grade(event, json.dumps(other)).correct
+    name = team.reference["object"]["team"]
+    assert jsonx.grade(team, json.dumps(dict(team.reference["object"], team=name[:-5]))).correct
+    assert not jsonx.grade(team, json.dumps(dict(team.reference["object"], team="Nova"))).correct
+    plain = [t for t in tasks if "accepted" not in t.reference]
+    assert plain and all(
+        t.reference["template"] in {"contact", "invoice", "resident", "event", "product", "flight"}
+        for t in plain
+    )
+
+
 # --- math ------------------------------------------------------------------------------------
 
 

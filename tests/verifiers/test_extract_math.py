@@ -132,6 +132,28 @@ def test_fenced_program_in_prose() -> None:
     assert extract_math("We get 5.\n```python\nans = 7\n```\nThe answer is 5.") == "5"
 
 
+LATEX_WORKING = r"""1. **Calculate the discount:**
+   \[
+   0.15 \times 195 = 29.25
+   \]
+2. **Subtract it:**
+   \[
+   \text{Sale Price} = 195 - 29.25
+   \]
+   \[
+   195 - 29.25 = 165.75
+   \]
+
+Therefore, the sale price of the jacket is \(\boxed{165.75}\) dollars."""
+
+
+def test_working_in_latex_is_prose_not_a_program() -> None:
+    assert not looks_like_program(LATEX_WORKING)  # its display lines read like code before
+    assert extract_math(LATEX_WORKING) == "165.75"
+    no_marker = LATEX_WORKING.rsplit("\n", 1)[0]
+    assert extract_math(no_marker) == "165.75"  # the last line with a number, after its "="
+
+
 def test_one_line_assignment_is_prose() -> None:
     assert not looks_like_program("x = 5")
     assert extract_math("x = 5") == "5"
