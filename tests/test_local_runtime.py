@@ -310,11 +310,11 @@ def _start(
         try:
             got = runtime.generate(loaded, messages, params, cancelled)
             out[name] = [a["choices"][0]["message"]["content"] for a in got]
-        except runtime.Cancelled as exc:
+        except LocalModelError as exc:  # runtime.Cancelled among them
             out[name] = exc
         out[f"{name} at"] = time.monotonic()
 
-    worker = threading.Thread(target=run)
+    worker = threading.Thread(target=run, daemon=True)  # a regression fails, never hangs
     worker.start()
     return worker
 
@@ -367,8 +367,33 @@ def test_a_request_given_up_before_its_turn_is_not_decoded() -> None:
     assert echo.calls == [1] and loaded.waiting == {}
 
 
+def test_an_interrupted_leader_leaves_no_request_waiting_forever(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loaded = runtime.LoadedModel(_Echo())  # type: ignore[arg-type]
+    out: dict[str, Any] = {}
+    gather = runtime._gather
+
+    def interrupted(model: runtime.LoadedModel, key: str) -> None:
+        if "follower thread" not in out:  # the first leader: a follower joins, then Ctrl-C
+            out["follower thread"] = _start(loaded, QUESTION, {"seed": 2}, out, "follower")
+            _until(lambda: len(loaded.waiting[key]) == 2)
+            raise KeyboardInterrupt
+        gather(model, key)
+
+    monkeypatch.setattr(runtime, "_gather", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runtime.generate(loaded, QUESTION, {"seed": 1})
+    out["follower thread"].join(5)
+    assert not out["follower thread"].is_alive()  # failed, not left waiting
+    assert isinstance(out["follower"], LocalModelError) and "interrupted" in str(out["follower"])
+    assert loaded.waiting == {}
+    again = runtime.generate(loaded, QUESTION, {"seed": 3})  # the prompt is not stuck
+    assert again[0]["choices"][0]["message"]["content"] == "seed 3"
+
+
 def test_the_gathering_waits_while_requests_keep_arriving(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runtime, "GATHER_S", 0.4)
+    monkeypatch.setattr(runtime, "GATHER_S", 0.5)
     monkeypatch.setattr(runtime, "GATHER_MAX_S", 5.0)
     loaded = runtime.LoadedModel(_Echo())  # type: ignore[arg-type]
     decoder = _Recorder()
@@ -376,9 +401,9 @@ def test_the_gathering_waits_while_requests_keep_arriving(monkeypatch: pytest.Mo
     out: dict[str, Any] = {}
     workers = [_start(loaded, QUESTION, {"seed": 1}, out, "1")]
     _until(lambda: len(loaded.waiting) == 1)
-    time.sleep(0.2)
-    workers.append(_start(loaded, QUESTION, {"seed": 2}, out, "2"))  # in the first 0.4 s
-    time.sleep(0.3)
+    time.sleep(0.25)
+    workers.append(_start(loaded, QUESTION, {"seed": 2}, out, "2"))  # in the first 0.5 s
+    time.sleep(0.5)
     workers.append(_start(loaded, QUESTION, {"seed": 3}, out, "3"))  # after it, in the second
     for worker in workers:
         worker.join()

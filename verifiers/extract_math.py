@@ -31,6 +31,8 @@ _CODE_LINE = re.compile(
     r"return|import|from|print)\b|\s)"
 )
 _PROSE_RUN = re.compile(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+")
+# Quoted string literals on a line (a program's regex "\(\d+\)" is not LaTeX working)
+_STRINGS = re.compile(r"""(["'])(?:\\.|(?!\1).)*\1""")
 # LaTeX a prose solution writes its working in: display and inline delimiters, common commands
 _LATEX = re.compile(
     r"\\[\[\]()]|\\(?:text|frac|dfrac|times|cdot|div|left|right|boxed|sqrt|quad|approx"
@@ -42,7 +44,7 @@ _PROGRAM_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.FunctionDef
 
 def _code_like(line: str) -> bool:
     """Whether one line reads as Python rather than prose."""
-    if line.rstrip().endswith((".", "?", "!")) or _LATEX.search(line):
+    if line.rstrip().endswith((".", "?", "!")) or _LATEX.search(_STRINGS.sub("", line)):
         return False
     return bool(_CODE_LINE.match(line)) or not _PROSE_RUN.search(line)
 

@@ -134,7 +134,7 @@ SUITE = Suite(
         "the first JSON value extract_json finds (a ```json fence, the whole reply, or the "
         "first balanced {...}); correct = it equals the expected object exactly (numbers "
         "compared by value), where a field listed in reference.accepted may also hold one of "
-        "the values listed there (a name the text puts 'the' before, with or without it); no "
-        "JSON found = wrong"
+        "the values listed there (an event's venue the text puts 'the' before, with or without "
+        "it; a team named 'Ember team' as 'Ember' or 'the Ember team'); no JSON found = wrong"
     ),
 )

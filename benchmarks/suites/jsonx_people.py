@@ -135,7 +135,7 @@ def team(rng: random.Random, level: int) -> Draft:
         string(),
         name,
         f"Here is the current line-up of the {name}.",
-        also=[name.removesuffix(" team")],  # "the Ember team": the team's name is Ember
+        also=[name.removesuffix(" team"), f"the {name}"],  # "the Ember team": Ember's
     )
     d.add("members", array(obj(items)), members)
     d.facts.extend(sentences)

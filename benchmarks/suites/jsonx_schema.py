@@ -98,7 +98,7 @@ class Draft:
         also: Sequence[Any] = (),
     ) -> None:
         """Declare a field with its expected value, and the sentence that states it. ``also``:
-        other values that read the text as well (a name with or without the article the
+        other values that read the text as well (a venue with or without the article the
         sentence puts before it), graded as right."""
         self.properties[name] = schema
         self.expected[name] = value

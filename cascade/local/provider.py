@@ -9,7 +9,8 @@ event loop keeps running while a model generates. Costs come from nominal per-to
 Passed on: ``max_tokens`` (default 1024), ``temperature``, ``top_p``, ``stop``, ``seed``, ``n``,
 ``presence_penalty``, ``frequency_penalty``; unset ones keep llama-cpp's defaults (temperature
 0.2). Other OpenAI parameters (tools, response_format, ...) are ignored. A ``timeout`` ends the
-wait, not the generation: the worker thread finishes its answer before the model's next call.
+wait: a request still queued for the model is dropped, one already being decoded finishes in its
+worker thread before the model's next call.
 """
 
 from __future__ import annotations

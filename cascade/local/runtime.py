@@ -187,11 +187,18 @@ def generate(
         leader = group is None
         loaded.waiting.setdefault(key, []).append(mine)
     if leader:
-        with loaded.lock:
-            _gather(loaded, key)
+        try:
+            with loaded.lock:
+                _gather(loaded, key)
+                with loaded.queue_lock:
+                    group = loaded.waiting.pop(key)
+                _answer_group(loaded, messages, kwargs, group)
+        except BaseException as exc:  # interrupted before its group was answered (Ctrl-C)
             with loaded.queue_lock:
-                group = loaded.waiting.pop(key)
-            _answer_group(loaded, messages, kwargs, group)
+                stranded = loaded.waiting.pop(key, None) or []
+            reason = f"the request that was to decode this one was interrupted ({exc!r})"
+            _fail(stranded, LocalModelError(reason))
+            raise
     mine.done.wait()
     if mine.error is not None:
         raise mine.error
@@ -241,12 +248,18 @@ def _answer_group(
                     for s in waiting.seeds
                 ]
     except BaseException as exc:
-        for waiting in group:
-            if waiting.answers is None and waiting.error is None:
-                waiting.error = exc
+        _fail(group, exc)
     finally:
         for waiting in group:
             waiting.done.set()
+
+
+def _fail(group: list[_Waiting], exc: BaseException) -> None:
+    """Give ``exc`` to every request of ``group`` still without answers, and mark all done."""
+    for waiting in group:
+        if waiting.answers is None and waiting.error is None:
+            waiting.error = exc
+        waiting.done.set()
 
 
 def _dropped(waiting: _Waiting) -> bool:

@@ -154,6 +154,17 @@ def test_working_in_latex_is_prose_not_a_program() -> None:
     assert extract_math(no_marker) == "165.75"  # the last line with a number, after its "="
 
 
+def test_a_broken_program_with_a_regex_stays_a_program() -> None:
+    broken = (
+        "import re\n"
+        'm = re.search(r"\\((\\d+)\\)", "total (42) items")\n'
+        "total = int(m.group(1)) * 3\n"
+        "print(total"
+    )
+    assert "\\(" in broken and looks_like_program(broken)  # the "\\(" is in a string literal
+    assert extract_math(broken) is None  # unreadable program: None, not a number from it
+
+
 def test_one_line_assignment_is_prose() -> None:
     assert not looks_like_program("x = 5")
     assert extract_math("x = 5") == "5"
