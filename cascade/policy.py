@@ -76,7 +76,8 @@ class VerifierSpec(BaseModel):
     def build(self) -> Verifier:
         """The verifier this spec describes."""
         if self.instance is not None:
-            return as_verifier(self.instance)
+            instance: object = self.instance
+            return as_verifier(instance)
         return build(self.kind, self.params)
 
 

@@ -39,7 +39,7 @@ PRICES = {"m/cheap": (1e-6, 2e-6), "m/mid": (1e-5, 2e-5), "m/top": (1e-4, 2e-4)}
 LADDER = ("m/cheap", "m/mid", "m/top")
 
 
-def engine(script: Script, **kw: Any) -> Cascade:
+def engine(script: Callable[[CallRequest], Completion], **kw: Any) -> Cascade:
     """An engine whose provider is ``script``; no cache and no trace files unless asked."""
     kw.setdefault("cache", False)
     kw.setdefault("trace", False)

@@ -15,7 +15,7 @@ def _restore_providers() -> Iterator[None]:
     saved = list(litellm.custom_provider_map)
     yield
     litellm.custom_provider_map = saved
-    litellm.utils.custom_llm_setup()
+    litellm.utils.custom_llm_setup()  # type: ignore[no-untyped-call]
 
 
 @pytest.mark.usefixtures("_restore_providers")

@@ -122,7 +122,7 @@ async def test_a_request_that_times_out_in_the_queue_is_never_decoded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     echo = _Echo()
-    loaded = runtime.LoadedModel(echo)  # type: ignore[arg-type]
+    loaded = runtime.LoadedModel(echo)
     monkeypatch.setattr(provider, "load", lambda *args: loaded)
     register()
     with loaded.lock:  # the model is busy with another request for longer than the timeout

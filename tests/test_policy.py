@@ -133,7 +133,7 @@ def test_unknown_ladder_names_valid_ones() -> None:
 def test_policies_are_frozen() -> None:
     pol = load_policy("default")
     with pytest.raises(Exception, match="frozen"):
-        pol.name = "x"  # type: ignore[misc]
+        pol.name = "x"
 
 
 def test_replacing_verifiers_rebuilds_them() -> None:

@@ -52,7 +52,7 @@ def scenarios(draw: st.DrawFn) -> tuple[int, int, float, World, float | None]:
 
 def _run(
     n: int, samples: int, threshold: float, world: World, budget: float | None
-) -> Result | Exception:
+) -> Result | ProviderError | BudgetExceeded:
     pol = policy(MODELS[:n], threshold=threshold, samples=samples)
     try:
         return engine(world).run("q", pol, max_cost_usd=budget)
@@ -97,6 +97,6 @@ def test_raising_a_threshold_never_lowers_escalation(
     tiers = []
     for t in (0.0, 0.3, 0.5, 0.7, 1.0):
         out = _run(n, samples, t, World(world.outcomes), None)
-        reached = max((e.tier or 0) for e in out.trace) if out.trace else 0  # type: ignore[union-attr]
+        reached = max((e.tier or 0) for e in out.trace) if out.trace else 0
         tiers.append(reached)
     assert tiers == sorted(tiers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +34,10 @@ from tests.benchmarks.replay_builders import record, write
 
 
 def _table(
-    scores: list[list[float]], correct: list[list[bool]], costs: list[float] = (1.0, 10.0, 100.0)
-) -> Table:  # type: ignore[assignment]
+    scores: list[list[float]],
+    correct: list[list[bool]],
+    costs: Sequence[float] = (1.0, 10.0, 100.0),
+) -> Table:
     s = np.array(scores, dtype=float)
     return Table(s, np.array(correct), np.tile(np.array(costs, dtype=float), (len(s), 1)))
 

@@ -11,7 +11,7 @@ import inspect
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload, runtime_checkable
 
 if TYPE_CHECKING:
     from cascade.verifiers.combine import AllOf, AnyOf
@@ -183,8 +183,24 @@ def _renamed(v: Verdict, name: str) -> Verdict:
     return dataclasses.replace(v, name=name)
 
 
+_V = TypeVar("_V", bound=Verifier)
+
+
+@overload
+def as_verifier(obj: _V) -> _V: ...
+
+
+@overload
+def as_verifier(obj: Callable[..., Any]) -> FunctionVerifier: ...
+
+
+@overload
+def as_verifier(obj: object) -> Verifier: ...
+
+
 def as_verifier(obj: object) -> Verifier:
-    """Return ``obj`` as a `Verifier`: verifiers pass through, plain callables are wrapped."""
+    """Return ``obj`` as a `Verifier`: verifiers pass through, plain callables are wrapped (in a
+    `FunctionVerifier`, which has the operators ``&``, ``|`` and ``~``)."""
     if isinstance(obj, Verifier) and not inspect.isfunction(obj):
         return obj
     if callable(obj):

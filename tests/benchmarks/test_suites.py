@@ -116,11 +116,11 @@ def test_json_grading_takes_a_name_with_or_without_the_article_the_text_gives_it
     bare = dict(event.reference["object"], location=location.removeprefix("the "))
     graded = jsonx.grade(event, json.dumps(bare))
     assert graded.correct and graded.answer != event.reference["answer"]  # the answer as given
-    other = dict(bare, location="the " + location)  # "the the ...": neither reading
-    assert not jsonx.grade(event, json.dumps(other)).correct
+    doubled = dict(bare, location="the " + location)  # "the the ...": neither reading
+    assert not jsonx.grade(event, json.dumps(doubled)).correct
     name = team.reference["object"]["team"]  # "Ember team", from "the Ember team"
-    for other, right in ((name[:-5], True), (f"the {name}", True), ("Nova", False)):
-        graded = jsonx.grade(team, json.dumps(dict(team.reference["object"], team=other)))
+    for given, right in ((name[:-5], True), (f"the {name}", True), ("Nova", False)):
+        graded = jsonx.grade(team, json.dumps(dict(team.reference["object"], team=given)))
         assert graded.correct is right
     books = [t for t in tasks if t.reference["template"] == "book"]
     assert books and not any("accepted" in t.reference for t in books)  # "The" is the title's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import pytest
 from cascade.verifiers import (
@@ -68,7 +69,7 @@ async def test_wrapped_functions_combine_with_operators() -> None:
     assert not (await run_verifier(both, cands("a"), TASK)).passed
     assert (await run_verifier(either, cands("a"), TASK)).passed
     assert (await run_verifier(inverted, cands("a"), TASK)).score == 1.0
-    assert ~inverted is inverted.part and ~~wrapped is wrapped
+    assert ~inverted is cast(object, inverted.part) and ~~wrapped is wrapped
 
 
 def test_combinable_is_one_class_wherever_it_is_imported() -> None:
