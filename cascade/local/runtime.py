@@ -187,6 +187,7 @@ def generate(
         leader = group is None
         loaded.waiting.setdefault(key, []).append(mine)
     if leader:
+        group = None
         try:
             with loaded.lock:
                 _gather(loaded, key)
@@ -194,10 +195,11 @@ def generate(
                     group = loaded.waiting.pop(key)
                 _answer_group(loaded, messages, kwargs, group)
         except BaseException as exc:  # interrupted before its group was answered (Ctrl-C)
-            with loaded.queue_lock:
-                stranded = loaded.waiting.pop(key, None) or []
+            if group is None:  # still listed: only this leader removes it
+                with loaded.queue_lock:
+                    group = loaded.waiting.pop(key, [])
             reason = f"the request that was to decode this one was interrupted ({exc!r})"
-            _fail(stranded, LocalModelError(reason))
+            _fail(group, LocalModelError(reason))
             raise
     mine.done.wait()
     if mine.error is not None:
