@@ -264,6 +264,46 @@ def test_batching_switch_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
         runtime.batching()
 
 
+def test_extra_buffers_off_by_default_only_where_the_cpu_reports_amx(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CASCADE_LOCAL_EXTRA_BUFFERS", raising=False)
+    monkeypatch.setattr(runtime, "cpu_flags", lambda: {"avx2", "fma", "avx512f"})
+    assert runtime.extra_buffers()
+    monkeypatch.setattr(runtime, "cpu_flags", lambda: {"avx2", "amx_tile", "amx_int8"})
+    assert not runtime.extra_buffers()
+    monkeypatch.setenv("CASCADE_LOCAL_EXTRA_BUFFERS", "1")
+    assert runtime.extra_buffers()
+    monkeypatch.setenv("CASCADE_LOCAL_EXTRA_BUFFERS", "off")
+    monkeypatch.setattr(runtime, "cpu_flags", lambda: {"avx2"})
+    assert not runtime.extra_buffers()
+    monkeypatch.setenv("CASCADE_LOCAL_EXTRA_BUFFERS", "amx")
+    with pytest.raises(LocalModelError, match="CASCADE_LOCAL_EXTRA_BUFFERS must be 1 or 0"):
+        runtime.extra_buffers()
+
+
+def test_cpu_flags_are_read_where_there_is_a_cpuinfo() -> None:
+    flags = runtime.cpu_flags()
+    if Path("/proc/cpuinfo").exists() and sys.platform.startswith("linux"):
+        assert flags and all(isinstance(f, str) and " " not in f for f in flags)
+    else:
+        assert flags == set()
+
+
+def test_a_load_without_extra_buffers_asks_llama_cpp_for_none() -> None:
+    api = pytest.importorskip("llama_cpp.llama_cpp", reason="needs the 'local' extra")
+    defaults = api.llama_model_default_params
+    with runtime._model_params(False):
+        assert api.llama_model_default_params().use_extra_bufts is False
+    assert api.llama_model_default_params is defaults
+    assert defaults().use_extra_bufts is True
+    with runtime._model_params(True):
+        assert api.llama_model_default_params is defaults
+    with pytest.raises(RuntimeError), runtime._model_params(False):
+        raise RuntimeError("a failed load")
+    assert api.llama_model_default_params is defaults
+
+
 def test_a_batch_context_that_cannot_be_made_falls_back_with_a_warning(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

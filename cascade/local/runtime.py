@@ -8,13 +8,14 @@ decoded together. Nothing here knows about litellm.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import json
 import os
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -88,6 +89,62 @@ def llama_class() -> Any:
     return llama_cpp.Llama
 
 
+def cpu_flags() -> set[str]:
+    """The flags of this CPU in /proc/cpuinfo (empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("flags"):
+                    return set(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return set()
+
+
+def extra_buffers() -> bool:
+    """Whether llama.cpp may keep weights in its extra CPU buffer types (repacked for AVX2/AVX-512
+    kernels, or for Intel AMX tiles): $CASCADE_LOCAL_EXTRA_BUFFERS (1 or 0); by default yes,
+    except on a CPU that reports AMX. There llama.cpp's AMX kernels take over, and under some
+    hypervisors their first tile instruction kills the process (a segmentation fault in
+    ``ggml_backend_amx_mul_mat``, seen on a virtual machine whose CPU reports AMX); the plain
+    kernels give the same distribution of answers, somewhat slower. Set 1 on a machine where AMX
+    works."""
+    raw = os.environ.get("CASCADE_LOCAL_EXTRA_BUFFERS", "").strip().lower()
+    if not raw:
+        return not any(flag.startswith("amx") for flag in cpu_flags())
+    if raw not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+        message = f"CASCADE_LOCAL_EXTRA_BUFFERS must be 1 or 0 (or true/false), got {raw!r}"
+        raise LocalModelError(message)
+    return raw in ("1", "true", "yes", "on")
+
+
+@contextlib.contextmanager
+def _model_params(extra: bool) -> Iterator[None]:
+    """While a ``llama_cpp.Llama`` is made: its model parameters with ``use_extra_bufts`` set to
+    ``extra`` (``Llama`` takes no argument for it; it starts from llama.cpp's defaults, which
+    are swapped for the time of the load, under the load lock)."""
+    try:
+        api = importlib.import_module("llama_cpp.llama_cpp")
+    except ImportError:  # a stand-in model class, in tests
+        api = None
+    defaults = getattr(api, "llama_model_default_params", None)
+    if extra or defaults is None:
+        yield
+        return
+
+    def without_extra_buffers() -> Any:
+        params = defaults()
+        if hasattr(params, "use_extra_bufts"):
+            params.use_extra_bufts = False
+        return params
+
+    api.llama_model_default_params = without_extra_buffers
+    try:
+        yield
+    finally:
+        api.llama_model_default_params = defaults
+
+
 def load(name: str, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None) -> LoadedModel:
     """The loaded model called ``name`` (assembled and loaded on first use, then reused)."""
     n_threads = n_threads or threads()
@@ -100,13 +157,14 @@ def load(name: str, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None) ->
         if loaded is None:
             llama = llama_class()
             path = model_path(name)
-            instance = llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_threads_batch=n_threads,
-                verbose=False,
-            )
+            with _model_params(extra_buffers()):
+                instance = llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads,
+                    verbose=False,
+                )
             loaded = _LOADED[key] = LoadedModel(cast(ChatModel, instance), n_threads=n_threads)
     return loaded
 
