@@ -107,8 +107,8 @@ def extra_buffers() -> bool:
     except on a CPU that reports AMX. There llama.cpp's AMX kernels take over, and under some
     hypervisors their first tile instruction kills the process (a segmentation fault in
     ``ggml_backend_amx_mul_mat``, seen on a virtual machine whose CPU reports AMX); the plain
-    kernels give the same distribution of answers, somewhat slower. Set 1 on a machine where AMX
-    works."""
+    kernels give the same distribution of answers (how much slower was not measured). Set 1 on a
+    machine where AMX works."""
     raw = os.environ.get("CASCADE_LOCAL_EXTRA_BUFFERS", "").strip().lower()
     if not raw:
         return not any(flag.startswith("amx") for flag in cpu_flags())
@@ -123,6 +123,7 @@ def _model_params(extra: bool) -> Iterator[None]:
     """While a ``llama_cpp.Llama`` is made: its model parameters with ``use_extra_bufts`` set to
     ``extra`` (``Llama`` takes no argument for it; it starts from llama.cpp's defaults, which
     are swapped for the time of the load, under the load lock)."""
+    api: Any
     try:
         api = importlib.import_module("llama_cpp.llama_cpp")
     except ImportError:  # a stand-in model class, in tests
