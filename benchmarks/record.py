@@ -104,6 +104,24 @@ def machine() -> str:
 DRAWN_ONE_BY_ONE = {"humaneval": 47, "json": 46, "math": 42}
 
 
+#: How many tasks, first in run order, ran with llama.cpp's repacked weight buffers; the later ones
+#: ran on a machine whose CPU reports AMX, where cascade.local keeps weights in plain buffers
+#: (`cascade.local.runtime.extra_buffers`).
+REPACKED_FIRST = {"humaneval": 123, "json": 121, "math": 116}
+
+
+def _buffers(suite: str) -> str:
+    """Which weight buffers the samples ran with, for the notes."""
+    first = REPACKED_FIRST.get(suite)
+    if first is None:
+        return ""
+    return (
+        f" Weights: the first {first} tasks in run order ran with llama.cpp's repacked CPU weight "
+        "buffers; the later ones on a machine whose CPU reports AMX, where cascade.local keeps "
+        "them in plain buffers. Only the kernels' rounding differs, not the sampling."
+    )
+
+
 def _drawing(suite: str) -> str:
     """How the samples of a task were drawn, for the notes."""
     together = (
@@ -139,7 +157,7 @@ def notes_for(
             f"{suite.grading_note}. tokens_in/tokens_out = llama.cpp's own counts (the prompt "
             "count includes the chat template); cost_usd = tokens x the manifest's nominal "
             f"prices; latency_s = wall time of the call on {where}, with the model already "
-            f"loaded. {_drawing(suite.name)} Other processes may have "
+            f"loaded. {_drawing(suite.name)}{_buffers(suite.name)} Other processes may have "
             "shared the cores. confidence: none. split 'all' = the whole suite (a dev/test "
             "split can be taken by sha256(id) as in shared/recordings). While a recording is "
             "incomplete its manifest says partial: true and records holds the complete ones."

@@ -14,7 +14,7 @@ import pytest
 from benchmarks.record import local_models, main, notes_for
 from benchmarks.record_run import record, run_order
 from benchmarks.record_store import ModelSpec, RecordError, Store
-from benchmarks.suites import Graded, Suite, Task
+from benchmarks.suites import Graded, Suite, Task, get_suite
 from cascade import CallRequest, Completion, FunctionProvider
 from cascade.recordings import open_recording
 
@@ -289,3 +289,11 @@ def test_local_models_carry_the_declared_prices() -> None:
         local_models(["gpt-5"], [1])
     notes = notes_for(models, 0.7, "2 CPU cores")(toy_suite())
     assert "2 CPU cores" in notes and "temperature 0.7" in notes and "toy grading" in notes
+    assert "Weights:" not in notes  # a suite the project did not record says nothing of buffers
+
+
+def test_the_notes_of_a_project_recording_say_which_tasks_ran_without_repacked_weights() -> None:
+    models = local_models(None, [5, 5, 3])
+    notes = notes_for(models, 0.7, "2 CPU cores")(get_suite("math"))
+    assert "the first 116 tasks in run order ran with llama.cpp's repacked" in notes
+    assert "reports AMX" in notes
