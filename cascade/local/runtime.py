@@ -109,12 +109,19 @@ def extra_buffers() -> bool:
     ``ggml_backend_amx_mul_mat``, seen on a virtual machine whose CPU reports AMX); the plain
     kernels give the same distribution of answers (how much slower was not measured). Set 1 on a
     machine where AMX works."""
-    raw = os.environ.get("CASCADE_LOCAL_EXTRA_BUFFERS", "").strip().lower()
-    if not raw:
+    chosen = _switch("CASCADE_LOCAL_EXTRA_BUFFERS")
+    if chosen is None:
         return not any(flag.startswith("amx") for flag in cpu_flags())
+    return chosen
+
+
+def _switch(name: str) -> bool | None:
+    """The on/off environment variable ``name`` (1/0, true/false, yes/no, on/off); None if unset."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return None
     if raw not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-        message = f"CASCADE_LOCAL_EXTRA_BUFFERS must be 1 or 0 (or true/false), got {raw!r}"
-        raise LocalModelError(message)
+        raise LocalModelError(f"{name} must be 1 or 0 (or true/false), got {raw!r}")
     return raw in ("1", "true", "yes", "on")
 
 
@@ -333,11 +340,7 @@ def _dropped(waiting: _Waiting) -> bool:
 
 def batching() -> bool:
     """Whether samples of one request are decoded together: $CASCADE_LOCAL_BATCH (default 1)."""
-    raw = os.environ.get("CASCADE_LOCAL_BATCH", "1").strip().lower()
-    if raw not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-        message = f"CASCADE_LOCAL_BATCH must be 1 or 0 (or true/false), got {raw!r}"
-        raise LocalModelError(message)
-    return raw in ("1", "true", "yes", "on")
+    return _switch("CASCADE_LOCAL_BATCH") is not False
 
 
 def _decoder(loaded: LoadedModel) -> BatchDecoder | None:
