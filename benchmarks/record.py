@@ -29,7 +29,7 @@ from benchmarks.suites import SUITES, Suite, get_suite
 from cascade import CallRequest
 from cascade.providers import Provider
 
-__all__ = ["DEFAULT_OUT", "local_models", "machine", "main", "notes_for"]
+__all__ = ["DEFAULT_OUT", "MACHINES", "local_models", "machine", "main", "notes_for"]
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "recordings"
 DEFAULT_SAMPLES = (5, 5, 3)
@@ -79,23 +79,19 @@ def _price_note(tier: int) -> str:
 
 
 def machine() -> str:
-    """This machine for the notes: cores, CPU, llama-cpp-python version and threads."""
+    """This machine for the notes: cores, CPU, llama-cpp-python version, threads and the weight
+    buffers cascade.local uses here."""
+    from cascade.local.runtime import cpuinfo, extra_buffers
+
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            names = [
-                line.partition(":")[2].strip() for line in info if line.startswith("model name")
-            ]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
+    cpu = cpuinfo("model name") or platform.processor() or platform.machine()
     try:
         llama = f"llama-cpp-python {metadata.version('llama_cpp_python')}"
     except metadata.PackageNotFoundError:
         llama = "llama-cpp-python (not installed)"
     threads = os.environ.get("CASCADE_LOCAL_THREADS") or f"{cores}"
-    return f"{cores} CPU cores ({cpu}), {llama}, {threads} threads per model"
+    buffers = "llama.cpp's repacked CPU weight buffers" if extra_buffers() else "plain buffers"
+    return f"{cores} CPU cores ({cpu}), {llama}, {threads} threads per model, {buffers}"
 
 
 #: How many tasks, first in run order (`run_order`: ascending sha256 of the task id), had their
@@ -104,32 +100,53 @@ def machine() -> str:
 DRAWN_ONE_BY_ONE = {"humaneval": 47, "json": 46, "math": 42}
 
 
-#: How many tasks, first in run order, ran with llama.cpp's repacked weight buffers; the later ones
-#: ran on a machine whose CPU reports AMX, where cascade.local keeps weights in plain buffers
-#: (`cascade.local.runtime.extra_buffers`).
-REPACKED_FIRST = {"humaneval": 123, "json": 121, "math": 116}
+#: Where the project's recordings ran: one entry per kind of machine, in run order, with the
+#: number of tasks of each suite (first in run order) recorded by the end of its turn. All of them
+#: were virtual machines with 2 cores, 2 threads per model and llama-cpp-python 0.3.36.
+MACHINES: tuple[tuple[dict[str, int], str], ...] = (
+    (
+        {"humaneval": 123, "json": 121, "math": 116},
+        "Intel Xeon, weights in llama.cpp's repacked CPU buffers",
+    ),
+    (
+        {"humaneval": 161, "json": 158, "math": 153},
+        "Intel Xeon whose CPU reports AMX, weights in plain buffers (cascade.local leaves "
+        "llama.cpp's AMX kernels out there)",
+    ),
+    (
+        {"humaneval": 164, "json": 160, "math": 160},
+        "AMD EPYC, weights in repacked buffers",
+    ),
+)
 
 
-def _buffers(suite: str) -> str:
-    """Which weight buffers the samples ran with, for the notes."""
-    first = REPACKED_FIRST.get(suite)
-    if first is None:
-        return ""
+def _where(suite: str, here: str) -> str:
+    """Where a suite's samples ran, for the notes: the project's machines in turn, then ``here``
+    (the machine this run is on) for any task past them."""
+    parts: list[str] = []
+    done = 0
+    for counts, what in MACHINES:
+        upto = counts.get(suite, 0)
+        if upto > done:
+            parts.append(f"tasks {done + 1}-{upto} in run order on {what}")
+            done = upto
+    if not parts:
+        return here
     return (
-        f" Weights: the first {first} tasks in run order ran with llama.cpp's repacked CPU weight "
-        "buffers; the later ones on a machine whose CPU reports AMX, where cascade.local keeps "
-        "them in plain buffers. Only the kernels' rounding differs, not the sampling."
+        "2-core virtual machines with 2 threads per model and llama-cpp-python 0.3.36: "
+        f"{'; '.join(parts)}; any later task on {here}. Only the kernels' rounding differs "
+        "between buffer layouts, not the sampling"
     )
 
 
-def _drawing(suite: str) -> str:
+def _drawing(suite: str, project: bool) -> str:
     """How the samples of a task were drawn, for the notes."""
     together = (
         "a model's samples of one task are sent at once and cascade.local decodes them in one "
         "batch after a single evaluation of the prompt, so each latency_s is the time until "
         "that sample's answer, about the batch's time; each sample keeps its own seed"
     )
-    first = DRAWN_ONE_BY_ONE.get(suite, 0)
+    first = DRAWN_ONE_BY_ONE.get(suite, 0) if project else 0
     if not first:
         return f"Sampling: {together}."
     return (
@@ -141,9 +158,10 @@ def _drawing(suite: str) -> str:
 
 
 def notes_for(
-    models: Sequence[ModelSpec], temperature: float, where: str
+    models: Sequence[ModelSpec], temperature: float, where: str, *, project: bool = False
 ) -> Callable[[Suite], str]:
-    """The manifest notes of each suite's recording."""
+    """The manifest notes of each suite's recording, made on ``where`` (`machine`); ``project``
+    adds the history of the project's own recordings (`DRAWN_ONE_BY_ONE`, `MACHINES`)."""
     ladder = ", ".join(f"{m.name} x{m.samples}" for m in models)
 
     def notes(suite: Suite) -> str:
@@ -156,8 +174,9 @@ def notes_for(
             "llama-cpp-python, chat template from the file). Correctness: "
             f"{suite.grading_note}. tokens_in/tokens_out = llama.cpp's own counts (the prompt "
             "count includes the chat template); cost_usd = tokens x the manifest's nominal "
-            f"prices; latency_s = wall time of the call on {where}, with the model already "
-            f"loaded. {_drawing(suite.name)}{_buffers(suite.name)} Other processes may have "
+            "prices; latency_s = wall time of the call with the model already loaded, on "
+            f"{_where(suite.name, where) if project else where}. "
+            f"{_drawing(suite.name, project)} Other processes may have "
             "shared the cores. confidence: none. split 'all' = the whole suite (a dev/test "
             "split can be taken by sha256(id) as in shared/recordings). While a recording is "
             "incomplete its manifest says partial: true and records holds the complete ones."
@@ -235,7 +254,9 @@ async def _run(args: argparse.Namespace, provider: Provider | None) -> list[Path
             provider=provider,
             out_dir=args.out,
             cache=cache,
-            notes=notes_for(models, args.temperature, machine()),
+            notes=notes_for(
+                models, args.temperature, machine(), project=args.out.resolve() == DEFAULT_OUT
+            ),
             limit=args.limit,
             temperature=args.temperature,
             timeout_s=args.timeout,

@@ -282,6 +282,19 @@ def test_extra_buffers_off_by_default_only_where_the_cpu_reports_amx(
         runtime.extra_buffers()
 
 
+def test_cpuinfo_gives_the_first_value_of_a_field(tmp_path: Path) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text(
+        "processor\t: 0\nmodel name\t: Example CPU @ 2.0GHz\nflags\t\t: fpu avx2 amx_tile\n\n"
+        "processor\t: 1\nmodel name\t: Other\nflags\t\t: fpu\n",
+        encoding="utf-8",
+    )
+    assert runtime.cpuinfo("model name", str(info)) == "Example CPU @ 2.0GHz"
+    assert runtime.cpuinfo("flags", str(info)).split() == ["fpu", "avx2", "amx_tile"]
+    assert runtime.cpuinfo("model", str(info)) == ""  # a field's whole name, not a prefix
+    assert runtime.cpuinfo("flags", str(tmp_path / "missing")) == ""
+
+
 def test_cpu_flags_are_read_where_there_is_a_cpuinfo() -> None:
     flags = runtime.cpu_flags()
     if Path("/proc/cpuinfo").exists() and sys.platform.startswith("linux"):

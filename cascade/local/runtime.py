@@ -89,16 +89,23 @@ def llama_class() -> Any:
     return llama_cpp.Llama
 
 
-def cpu_flags() -> set[str]:
-    """The flags of this CPU in /proc/cpuinfo (empty where there is none)."""
+def cpuinfo(field: str, path: str = "/proc/cpuinfo") -> str:
+    """The first value of ``field`` in /proc/cpuinfo, such as ``"model name"`` or ``"flags"``
+    (empty where there is no such file or field)."""
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
+        with open(path, encoding="utf-8") as info:
             for line in info:
-                if line.startswith("flags"):
-                    return set(line.partition(":")[2].split())
+                name, colon, value = line.partition(":")
+                if colon and name.strip() == field:
+                    return value.strip()
     except OSError:
         pass
-    return set()
+    return ""
+
+
+def cpu_flags() -> set[str]:
+    """The flags of this CPU in /proc/cpuinfo (empty where there is none)."""
+    return set(cpuinfo("flags").split())
 
 
 def extra_buffers() -> bool:

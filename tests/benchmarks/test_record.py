@@ -11,7 +11,7 @@ from typing import Any
 import diskcache
 import pytest
 
-from benchmarks.record import local_models, main, notes_for
+from benchmarks.record import local_models, machine, main, notes_for
 from benchmarks.record_run import record, run_order
 from benchmarks.record_store import ModelSpec, RecordError, Store
 from benchmarks.suites import Graded, Suite, Task, get_suite
@@ -289,11 +289,25 @@ def test_local_models_carry_the_declared_prices() -> None:
         local_models(["gpt-5"], [1])
     notes = notes_for(models, 0.7, "2 CPU cores")(toy_suite())
     assert "2 CPU cores" in notes and "temperature 0.7" in notes and "toy grading" in notes
-    assert "Weights:" not in notes  # a suite the project did not record says nothing of buffers
+    assert "Intel Xeon" not in notes  # a suite the project did not record has no history
 
 
-def test_the_notes_of_a_project_recording_say_which_tasks_ran_without_repacked_weights() -> None:
+def test_the_notes_of_a_project_recording_say_where_each_task_ran() -> None:
     models = local_models(None, [5, 5, 3])
-    notes = notes_for(models, 0.7, "2 CPU cores")(get_suite("math"))
-    assert "the first 116 tasks in run order ran with llama.cpp's repacked" in notes
-    assert "reports AMX" in notes
+    notes = notes_for(models, 0.7, "2 CPU cores (Here)", project=True)(get_suite("math"))
+    assert "tasks 1-116 in run order on Intel Xeon, weights in llama.cpp's repacked" in notes
+    assert "tasks 117-153 in run order on Intel Xeon whose CPU reports AMX" in notes
+    assert "tasks 154-160 in run order on AMD EPYC" in notes
+    assert "any later task on 2 CPU cores (Here)" in notes
+    assert "in the first 42 tasks in the order they were run" in notes
+    # a recording made elsewhere (another --out) describes only the machine it ran on
+    other = notes_for(models, 0.7, "2 CPU cores (Here)")(get_suite("math"))
+    assert "Intel Xeon" not in other and "first 42 tasks" not in other
+    assert "on 2 CPU cores (Here)." in other
+
+
+def test_the_machine_is_described_with_its_weight_buffers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASCADE_LOCAL_EXTRA_BUFFERS", "0")
+    assert machine().endswith("threads per model, plain buffers")
+    monkeypatch.setenv("CASCADE_LOCAL_EXTRA_BUFFERS", "1")
+    assert "CPU cores (" in machine() and machine().endswith("repacked CPU weight buffers")
