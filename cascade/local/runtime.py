@@ -114,8 +114,8 @@ def extra_buffers() -> bool:
     except on a CPU that reports AMX. There llama.cpp's AMX kernels take over, and under some
     hypervisors their first tile instruction kills the process (a segmentation fault in
     ``ggml_backend_amx_mul_mat``, seen on a virtual machine whose CPU reports AMX); the plain
-    kernels give the same distribution of answers (how much slower was not measured). Set 1 on a
-    machine where AMX works."""
+    kernels give the same distribution of answers (README, "The keyless local ladder", has their
+    speeds side by side). Set 1 on a machine where AMX works."""
     chosen = _switch("CASCADE_LOCAL_EXTRA_BUFFERS")
     if chosen is None:
         return not any(flag.startswith("amx") for flag in cpu_flags())
