@@ -77,9 +77,13 @@ def best(runs: list[dict[str, float]]) -> dict[str, float]:
 
 def measure_one(name: str, max_tokens: int, repeats: int) -> dict[str, Any]:
     """Every number for one model, in this process."""
-    from cascade.local import assets, runtime
+    from cascade.local import assets, host, runtime
 
-    result: dict[str, Any] = {"model": name, "threads": runtime.threads()}
+    result: dict[str, Any] = {
+        "model": name,
+        "threads": host.threads(),
+        "extra_buffers": host.extra_buffers(),
+    }
     t0 = time.perf_counter()
     assets.model_path(name)
     result["first_use_s"] = round(time.perf_counter() - t0, 2)
@@ -159,6 +163,7 @@ def table(results: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Measure the chosen models one process each and print a table (and JSON if asked)."""
     from cascade.local import MODELS
+    from cascade.local.host import extra_buffers
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
@@ -173,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     results = [run_child(name, args) for name in args.models]
     print(table(results))
+    buffers = "repacked" if extra_buffers() else "plain"
     print(
-        f"cpus={os.cpu_count()} load average before={load_before:.2f} "
+        f"cpus={os.cpu_count()} weights={buffers} load average before={load_before:.2f} "
         f"after={os.getloadavg()[0]:.2f} (other work on the machine slows every number)"
     )
     if args.json:

@@ -81,7 +81,7 @@ def _price_note(tier: int) -> str:
 def machine() -> str:
     """This machine for the notes: cores, CPU, llama-cpp-python version, threads and the weight
     buffers cascade.local uses here."""
-    from cascade.local.runtime import cpuinfo, extra_buffers
+    from cascade.local.host import cpuinfo, extra_buffers, threads
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cpu = cpuinfo("model name") or platform.processor() or platform.machine()
@@ -89,9 +89,8 @@ def machine() -> str:
         llama = f"llama-cpp-python {metadata.version('llama_cpp_python')}"
     except metadata.PackageNotFoundError:
         llama = "llama-cpp-python (not installed)"
-    threads = os.environ.get("CASCADE_LOCAL_THREADS") or f"{cores}"
     buffers = "llama.cpp's repacked CPU weight buffers" if extra_buffers() else "plain buffers"
-    return f"{cores} CPU cores ({cpu}), {llama}, {threads} threads per model, {buffers}"
+    return f"{cores} CPU cores ({cpu}), {llama}, {threads()} threads per model, {buffers}"
 
 
 #: How many tasks, first in run order (`run_order`: ascending sha256 of the task id), had their

@@ -140,17 +140,6 @@ def test_missing_llama_cpp_says_how_to_install(monkeypatch: pytest.MonkeyPatch) 
         runtime.llama_class()
 
 
-def test_threads_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CASCADE_LOCAL_THREADS", "3")
-    assert runtime.threads() == 3
-    monkeypatch.delenv("CASCADE_LOCAL_THREADS")
-    assert runtime.threads() >= 1
-    for bad in ("many", "0"):
-        monkeypatch.setenv("CASCADE_LOCAL_THREADS", bad)
-        with pytest.raises(LocalModelError, match="CASCADE_LOCAL_THREADS"):
-            runtime.threads()
-
-
 def test_sampling_params_passed_on_and_defaults() -> None:
     assert runtime.sampling({}) == {"max_tokens": runtime.DEFAULT_MAX_TOKENS}
     params = {"max_completion_tokens": 9, "temperature": 0.0, "stop": ["\n"], "tools": [], "n": 2}
@@ -251,56 +240,6 @@ def test_without_a_batch_decoder_each_sample_is_one_call(monkeypatch: pytest.Mon
     assert [a["choices"][0]["message"]["content"] for a in got] == ["seed 5", "seed 6", "seed 7"]
     assert echo.calls == [5, 6, 7]
     assert runtime._decoder(loaded) is None  # not a llama_cpp.Llama
-
-
-def test_batching_switch_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CASCADE_LOCAL_BATCH", raising=False)
-    assert runtime.batching()
-    for value, on in (("0", False), ("off", False), ("1", True), ("TRUE", True)):
-        monkeypatch.setenv("CASCADE_LOCAL_BATCH", value)
-        assert runtime.batching() is on
-    monkeypatch.setenv("CASCADE_LOCAL_BATCH", "sometimes")
-    with pytest.raises(LocalModelError, match="CASCADE_LOCAL_BATCH"):
-        runtime.batching()
-
-
-def test_extra_buffers_off_by_default_only_where_the_cpu_reports_amx(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("CASCADE_LOCAL_EXTRA_BUFFERS", raising=False)
-    monkeypatch.setattr(runtime, "cpu_flags", lambda: {"avx2", "fma", "avx512f"})
-    assert runtime.extra_buffers()
-    monkeypatch.setattr(runtime, "cpu_flags", lambda: {"avx2", "amx_tile", "amx_int8"})
-    assert not runtime.extra_buffers()
-    monkeypatch.setenv("CASCADE_LOCAL_EXTRA_BUFFERS", "1")
-    assert runtime.extra_buffers()
-    monkeypatch.setenv("CASCADE_LOCAL_EXTRA_BUFFERS", "off")
-    monkeypatch.setattr(runtime, "cpu_flags", lambda: {"avx2"})
-    assert not runtime.extra_buffers()
-    monkeypatch.setenv("CASCADE_LOCAL_EXTRA_BUFFERS", "amx")
-    with pytest.raises(LocalModelError, match="CASCADE_LOCAL_EXTRA_BUFFERS must be 1 or 0"):
-        runtime.extra_buffers()
-
-
-def test_cpuinfo_gives_the_first_value_of_a_field(tmp_path: Path) -> None:
-    info = tmp_path / "cpuinfo"
-    info.write_text(
-        "processor\t: 0\nmodel name\t: Example CPU @ 2.0GHz\nflags\t\t: fpu avx2 amx_tile\n\n"
-        "processor\t: 1\nmodel name\t: Other\nflags\t\t: fpu\n",
-        encoding="utf-8",
-    )
-    assert runtime.cpuinfo("model name", str(info)) == "Example CPU @ 2.0GHz"
-    assert runtime.cpuinfo("flags", str(info)).split() == ["fpu", "avx2", "amx_tile"]
-    assert runtime.cpuinfo("model", str(info)) == ""  # a field's whole name, not a prefix
-    assert runtime.cpuinfo("flags", str(tmp_path / "missing")) == ""
-
-
-def test_cpu_flags_are_read_where_there_is_a_cpuinfo() -> None:
-    flags = runtime.cpu_flags()
-    if Path("/proc/cpuinfo").exists() and sys.platform.startswith("linux"):
-        assert flags and all(isinstance(f, str) and " " not in f for f in flags)
-    else:
-        assert flags == set()
 
 
 def test_a_load_without_extra_buffers_asks_llama_cpp_for_none() -> None:

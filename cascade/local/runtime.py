@@ -11,7 +11,6 @@ import atexit
 import contextlib
 import importlib
 import json
-import os
 import threading
 import time
 import warnings
@@ -21,6 +20,7 @@ from typing import Any, Protocol, cast
 
 from cascade.local.assets import INSTALL_HINT, LocalModelError, MissingPackage, model_path
 from cascade.local.batch import BatchDecoder
+from cascade.local.host import batching, extra_buffers, threads
 
 DEFAULT_N_CTX = 4096
 DEFAULT_MAX_TOKENS = 1024
@@ -62,21 +62,6 @@ _LOADED: dict[tuple[str, int, int], LoadedModel] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def threads() -> int:
-    """Threads per model: $CASCADE_LOCAL_THREADS, else the CPUs this process may use."""
-    raw = os.environ.get("CASCADE_LOCAL_THREADS", "").strip()
-    if raw:
-        try:
-            value = int(raw)
-        except ValueError:
-            message = f"CASCADE_LOCAL_THREADS must be an integer, got {raw!r}"
-            raise LocalModelError(message) from None
-        if value < 1:
-            raise LocalModelError(f"CASCADE_LOCAL_THREADS must be at least 1, got {value}")
-        return value
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def llama_class() -> Any:
     """``llama_cpp.Llama``; a missing llama-cpp-python says how to install the extra."""
     try:
@@ -87,49 +72,6 @@ def llama_class() -> Any:
             f"(it builds from source, a few minutes on a small machine). Import failed: {exc}"
         ) from exc
     return llama_cpp.Llama
-
-
-def cpuinfo(field: str, path: str = "/proc/cpuinfo") -> str:
-    """The first value of ``field`` in /proc/cpuinfo, such as ``"model name"`` or ``"flags"``
-    (empty where there is no such file or field)."""
-    try:
-        with open(path, encoding="utf-8") as info:
-            for line in info:
-                name, colon, value = line.partition(":")
-                if colon and name.strip() == field:
-                    return value.strip()
-    except OSError:
-        pass
-    return ""
-
-
-def cpu_flags() -> set[str]:
-    """The flags of this CPU in /proc/cpuinfo (empty where there is none)."""
-    return set(cpuinfo("flags").split())
-
-
-def extra_buffers() -> bool:
-    """Whether llama.cpp may keep weights in its extra CPU buffer types (repacked for AVX2/AVX-512
-    kernels, or for Intel AMX tiles): $CASCADE_LOCAL_EXTRA_BUFFERS (1 or 0); by default yes,
-    except on a CPU that reports AMX. There llama.cpp's AMX kernels take over, and under some
-    hypervisors their first tile instruction kills the process (a segmentation fault in
-    ``ggml_backend_amx_mul_mat``, seen on a virtual machine whose CPU reports AMX); the plain
-    kernels give the same distribution of answers (README, "The keyless local ladder", has their
-    speeds side by side). Set 1 on a machine where AMX works."""
-    chosen = _switch("CASCADE_LOCAL_EXTRA_BUFFERS")
-    if chosen is None:
-        return not any(flag.startswith("amx") for flag in cpu_flags())
-    return chosen
-
-
-def _switch(name: str) -> bool | None:
-    """The on/off environment variable ``name`` (1/0, true/false, yes/no, on/off); None if unset."""
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return None
-    if raw not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-        raise LocalModelError(f"{name} must be 1 or 0 (or true/false), got {raw!r}")
-    return raw in ("1", "true", "yes", "on")
 
 
 @contextlib.contextmanager
@@ -343,11 +285,6 @@ def _dropped(waiting: _Waiting) -> bool:
         waiting.error = Cancelled("the caller stopped waiting before the request was decoded")
         return True
     return False
-
-
-def batching() -> bool:
-    """Whether samples of one request are decoded together: $CASCADE_LOCAL_BATCH (default 1)."""
-    return _switch("CASCADE_LOCAL_BATCH") is not False
 
 
 def _decoder(loaded: LoadedModel) -> BatchDecoder | None:
