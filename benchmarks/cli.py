@@ -12,11 +12,13 @@ from pathlib import Path
 
 from benchmarks.harness import Evaluation, Settings, evaluate
 from benchmarks.judging import RECORDED, CachedProvider, JudgeMode
+from benchmarks.live import LIVE_DIR, record_live
 from benchmarks.plot import MissingPlotting, plot, require_matplotlib
 from benchmarks.policyrun import SWEEP
-from benchmarks.report import partial_note, render, summary_table, tuned_table
+from benchmarks.record_store import RecordError
+from benchmarks.report import RESUME, partial_note, render, summary_table, tuned_table
 from benchmarks.summary import clean, summarize
-from cascade import LiteLLMProvider, PolicyError, Provider, load_policy
+from cascade import CascadeError, LiteLLMProvider, PolicyError, Provider, load_policy
 from cascade.recordings import Recording, RecordingError, find_recordings
 
 __all__ = ["HOW_TO_PASS", "OWN_RECORDINGS", "main", "parser"]
@@ -96,6 +98,13 @@ def parser() -> argparse.ArgumentParser:
         "0 is always run: it gives the verifiers' ROC-AUC at the cheapest tier)",
     )
     ap.add_argument("--no-plot", action="store_true", help="skip cost_quality.png")
+    ap.add_argument(
+        "--live",
+        metavar="LADDER",
+        help="first run this keyless ladder for real (local, or local/ models comma-separated) "
+        "on the first --limit tasks of each of the project's suites, then report on its answers; "
+        f"they are kept in OUT/{LIVE_DIR}, so a rerun resumes (e.g. --live local --limit 20)",
+    )
     return ap
 
 
@@ -139,8 +148,30 @@ async def _evaluate_all(
     return [await evaluate(r, settings, judge) for r in recordings]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the harness; exit code 2 on bad input."""
+def _live(args: argparse.Namespace, provider: Provider | None) -> int | None:
+    """Record the ``--live`` ladder and point ``--data`` at it; an exit code if that failed."""
+    if args.data:
+        return _fail(
+            "--live and --data do not go together: --live reports on the answers it records "
+            f"(in OUT/{LIVE_DIR}); to replay other recordings, leave out --live"
+        )
+    if args.limit is None:
+        print(
+            "python -m benchmarks: --live without --limit runs every task of every suite "
+            "(hours on a small machine); it resumes when run again",
+            file=sys.stderr,
+        )
+    try:
+        folder = asyncio.run(record_live(args.live, args.out, args.limit, provider=provider))
+    except (RecordError, CascadeError) as exc:  # a local model's errors are CascadeErrors too
+        return _fail(str(exc))
+    args.data = [str(folder)]
+    return None
+
+
+def main(argv: list[str] | None = None, live_provider: Provider | None = None) -> int:
+    """Run the harness; exit code 2 on bad input. ``live_provider`` replaces the local models of
+    ``--live`` (tests)."""
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
     if args.limit is not None and args.limit < 1:
@@ -150,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
             require_matplotlib()
         except MissingPlotting as exc:
             return _fail(str(exc))
+    resume = RESUME
+    if args.live:
+        failed = _live(args, live_provider)
+        if failed is not None:
+            return failed
+        resume = f"the first --limit tasks of each suite (a larger --limit extends {LIVE_DIR})"
     try:
         recordings = _recordings(args.data)
         for ref in args.policy or ():
@@ -182,10 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     results = clean(summarize(evaluations, args.seed))
     command = shlex.join(["python", "-m", "benchmarks", *argv])
     (args.out / "results.json").write_text(json.dumps(results, indent=2, allow_nan=False) + "\n")
-    (args.out / "report.md").write_text(render(results, command, mode.label, args.seed))
+    (args.out / "report.md").write_text(render(results, command, mode.label, args.seed, resume))
     if not args.no_plot:
         plot(results, args.out / "cost_quality.png")
-    print("\n".join(summary_table(results) + partial_note(results) + tuned_table(results)))
+    print("\n".join(summary_table(results) + partial_note(results, resume) + tuned_table(results)))
     took = time.perf_counter() - started
     print(
         f"\nwrote {args.out}/results.json, report.md"

@@ -29,7 +29,16 @@ from benchmarks.suites import SUITES, Suite, get_suite
 from cascade import CallRequest
 from cascade.providers import Provider
 
-__all__ = ["DEFAULT_OUT", "MACHINES", "local_models", "machine", "main", "notes_for"]
+__all__ = [
+    "DEFAULT_OUT",
+    "DEFAULT_SAMPLES",
+    "MACHINES",
+    "local_models",
+    "machine",
+    "main",
+    "notes_for",
+    "warm_up",
+]
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "recordings"
 DEFAULT_SAMPLES = (5, 5, 3)
@@ -213,7 +222,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _warm_up(provider: Provider, models: Sequence[ModelSpec]) -> None:
+async def warm_up(provider: Provider, models: Sequence[ModelSpec]) -> None:
     """Load every model before any call is timed, and its batch context too: two one-token
     samples of one request, sent at once as the recorder sends a task's samples."""
     for model in models:
@@ -240,7 +249,7 @@ async def _run(args: argparse.Namespace, provider: Provider | None) -> list[Path
         cascade.local.register()
         provider = LiteLLMProvider()
         if not args.finalize:
-            await _warm_up(provider, models)
+            await warm_up(provider, models)
     cache: Any = None
     if not args.no_cache:
         import diskcache

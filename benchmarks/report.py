@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["HEADLINE", "partial_note", "render", "summary_table", "tuned_table"]
+__all__ = ["HEADLINE", "RESUME", "partial_note", "render", "summary_table", "tuned_table"]
 
 #: Methods shown in the summary table besides the policies.
 HEADLINE = ("oracle", "mixture", "vote-cascade")
 
 
-def render(results: Mapping[str, Any], command: str, judge: str, seed: int) -> str:
-    """The whole report as Markdown."""
+#: How the project's partial recordings go on, for the partial-recordings note.
+RESUME = "still being made (`python -m benchmarks.record` resumes them)"
+
+
+def render(
+    results: Mapping[str, Any], command: str, judge: str, seed: int, resume: str = RESUME
+) -> str:
+    """The whole report as Markdown; ``resume`` says how partial recordings go on."""
     out = [
         "# Benchmark: replay of recorded model answers",
         "",
@@ -25,7 +31,7 @@ def render(results: Mapping[str, Any], command: str, judge: str, seed: int) -> s
         "## Summary",
         "",
         *summary_table(results),
-        *partial_note(results),
+        *partial_note(results, resume),
         *tuned_table(results),
     ]
     for name, info in results["recordings"].items():
@@ -34,10 +40,11 @@ def render(results: Mapping[str, Any], command: str, judge: str, seed: int) -> s
     return "\n".join(out) + "\n"
 
 
-def partial_note(results: Mapping[str, Any]) -> list[str]:
-    """A line naming the recordings that are still being made, if any."""
+def partial_note(results: Mapping[str, Any], resume: str = RESUME) -> list[str]:
+    """A line naming the recordings that hold only part of their suite, if any, and ``resume``:
+    how they go on."""
     partial = [
-        f"{name} ({info['recorded']} prompts so far)"
+        f"{name} ({info['recorded']} prompt{'' if info['recorded'] == 1 else 's'} so far)"
         for name, info in results["recordings"].items()
         if info.get("partial")
     ]
@@ -45,8 +52,7 @@ def partial_note(results: Mapping[str, Any]) -> list[str]:
         return []
     return [
         "",
-        f"Partial recordings, still being made (`python -m benchmarks.record` resumes them): "
-        f"{', '.join(partial)}.",
+        f"Partial recordings, {resume}: {', '.join(partial)}.",
     ]
 
 
