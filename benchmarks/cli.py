@@ -155,6 +155,11 @@ def _live(args: argparse.Namespace, provider: Provider | None) -> int | None:
             "--live and --data do not go together: --live reports on the answers it records "
             f"(in OUT/{LIVE_DIR}); to replay other recordings, leave out --live"
         )
+    try:  # a policy that cannot load fails now, not after the models have run
+        for ref in args.policy or ():
+            load_policy(ref)
+    except (OSError, PolicyError) as exc:
+        return _fail(str(exc))
     if args.limit is None:
         print(
             "python -m benchmarks: --live without --limit runs every task of every suite "

@@ -99,13 +99,16 @@ async def _two_suites(
     )
 
 
-def test_live_refuses_data_and_hosted_models(
+def test_live_refuses_data_hosted_models_and_unknown_policies_before_any_call(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = ["--out", str(tmp_path / "out"), "--no-plot"]
     assert benchmarks.cli.main(["--live", "local", "--data", str(tmp_path), *out]) == 2
     assert "--live and --data do not go together" in capsys.readouterr().err
     model = Ladder()
+    argv = ["--live", "local", "--policy", "no-such-preset", "--limit", "1", *out]
+    assert benchmarks.cli.main(argv, FunctionProvider(model)) == 2
+    assert "no-such-preset" in capsys.readouterr().err and not model.calls
     code = benchmarks.cli.main(["--live", "openai", "--limit", "1", *out], FunctionProvider(model))
     assert code == 2 and not model.calls
     assert "is not one of them; use --live local" in capsys.readouterr().err
