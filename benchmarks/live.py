@@ -44,11 +44,12 @@ def live_ladder(ladder: str) -> list[str]:
     if hosted or not models:
         from cascade.local import LADDER
 
+        names = ", ".join(hosted) or "no model"
+        verb = "is" if len(hosted) < 2 else "are"
         raise RecordError(
-            f"--live runs models on this machine, and {', '.join(hosted) or 'no model'} "
-            f"is not one of them; use --live local (or some of {', '.join(LADDER)}, "
-            "comma-separated, cheapest first). Hosted models are benchmarked from their "
-            "recordings: --data"
+            f"--live runs models on this machine, and {names} {verb} not one of them; use "
+            f"--live local (or some of {', '.join(LADDER)}, comma-separated, cheapest first). "
+            "Hosted models are benchmarked from their recordings: --data"
         )
     return models
 

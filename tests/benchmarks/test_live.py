@@ -32,7 +32,7 @@ class Ladder:
 def test_a_live_ladder_is_local_models_named_or_listed() -> None:
     assert live_ladder("local") == list(LADDER)
     assert live_ladder(f" {LADDER[1]},{LADDER[2]} ") == [LADDER[1], LADDER[2]]
-    with pytest.raises(RecordError, match=r"anthropic/.* is not one of them; use --live local"):
+    with pytest.raises(RecordError, match=r"anthropic/.* are not one of them; use --live local"):
         live_ladder("anthropic")
     with pytest.raises(RecordError, match="openai/gpt-5 is not one of them"):
         live_ladder(f"{LADDER[0]},openai/gpt-5")
@@ -111,4 +111,4 @@ def test_live_refuses_data_hosted_models_and_unknown_policies_before_any_call(
     assert "no-such-preset" in capsys.readouterr().err and not model.calls
     code = benchmarks.cli.main(["--live", "openai", "--limit", "1", *out], FunctionProvider(model))
     assert code == 2 and not model.calls
-    assert "is not one of them; use --live local" in capsys.readouterr().err
+    assert "are not one of them; use --live local" in capsys.readouterr().err
