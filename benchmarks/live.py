@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from benchmarks.record import DEFAULT_SAMPLES, local_models, machine, notes_for, warm_up
+from benchmarks.record import DEFAULT_SAMPLES, local_models, local_provider, machine, notes_for
 from benchmarks.record_run import record
 from benchmarks.record_store import RecordError
 from benchmarks.suites import SUITES, get_suite
@@ -74,12 +74,7 @@ async def record_live(
     names = live_ladder(ladder)
     models = local_models(names, _samples(len(names)))
     if provider is None:
-        import cascade.local
-        from cascade import LiteLLMProvider
-
-        cascade.local.register()
-        provider = LiteLLMProvider()
-        await warm_up(provider, models)
+        provider = await local_provider(models)
     folder = out / LIVE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     import diskcache

@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_SAMPLES",
     "MACHINES",
     "local_models",
+    "local_provider",
     "machine",
     "main",
     "notes_for",
@@ -90,16 +91,15 @@ def _price_note(tier: int) -> str:
 def machine() -> str:
     """This machine for the notes: cores, CPU, llama-cpp-python version, threads and the weight
     buffers cascade.local uses here."""
-    from cascade.local.host import cpuinfo, extra_buffers, threads
+    from cascade.local.host import cpuinfo, cpus, extra_buffers, threads
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cpu = cpuinfo("model name") or platform.processor() or platform.machine()
     try:
         llama = f"llama-cpp-python {metadata.version('llama_cpp_python')}"
     except metadata.PackageNotFoundError:
         llama = "llama-cpp-python (not installed)"
     buffers = "llama.cpp's repacked CPU weight buffers" if extra_buffers() else "plain buffers"
-    return f"{cores} CPU cores ({cpu}), {llama}, {threads()} threads per model, {buffers}"
+    return f"{cpus()} CPU cores ({cpu}), {llama}, {threads()} threads per model, {buffers}"
 
 
 #: How many tasks, first in run order (`run_order`: ascending sha256 of the task id), had their
@@ -238,18 +238,25 @@ async def warm_up(provider: Provider, models: Sequence[ModelSpec]) -> None:
         )
 
 
+async def local_provider(models: Sequence[ModelSpec], *, warm: bool = True) -> Provider:
+    """The local models, served through litellm by cascade.local's custom provider; ``warm``
+    loads them first (`warm_up`)."""
+    import cascade.local
+    from cascade import LiteLLMProvider
+
+    cascade.local.register()
+    provider = LiteLLMProvider()
+    if warm:
+        await warm_up(provider, models)
+    return provider
+
+
 async def _run(args: argparse.Namespace, provider: Provider | None) -> list[Path]:
     names = list(SUITES) if args.suite == "all" else [args.suite]
     suites = [get_suite(name) for name in names]
     models = local_models(args.models, [int(s) for s in str(args.samples).split(",")])
     if provider is None:
-        import cascade.local
-        from cascade import LiteLLMProvider
-
-        cascade.local.register()
-        provider = LiteLLMProvider()
-        if not args.finalize:
-            await warm_up(provider, models)
+        provider = await local_provider(models, warm=not args.finalize)
     cache: Any = None
     if not args.no_cache:
         import diskcache

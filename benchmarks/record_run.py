@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO, TypeVar
 
 from benchmarks.record_progress import Progress
 from benchmarks.record_store import ModelSpec, RecordError, Store
@@ -50,8 +50,17 @@ class Job:
     store: Store
 
 
-def run_order(tasks: Sequence[Task]) -> list[Task]:
-    """The order tasks are run in: by the sha256 of their id (stable, unbiased by template)."""
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_Identified)
+
+
+def run_order(tasks: Sequence[_T]) -> list[_T]:
+    """The order tasks (or their records) are run in: by the sha256 of their id (stable,
+    unbiased by template)."""
     return sorted(tasks, key=lambda task: hashlib.sha256(task.id.encode("utf-8")).hexdigest())
 
 

@@ -11,7 +11,12 @@ import os
 
 from cascade.local.assets import LocalModelError
 
-__all__ = ["batching", "cpu_flags", "cpuinfo", "extra_buffers", "threads"]
+__all__ = ["batching", "cpu_flags", "cpuinfo", "cpus", "extra_buffers", "threads"]
+
+
+def cpus() -> int:
+    """The CPUs this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def threads() -> int:
@@ -26,7 +31,7 @@ def threads() -> int:
         if value < 1:
             raise LocalModelError(f"CASCADE_LOCAL_THREADS must be at least 1, got {value}")
         return value
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cpus()
 
 
 def cpuinfo(field: str, path: str = "/proc/cpuinfo") -> str:
